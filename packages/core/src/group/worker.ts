@@ -1,0 +1,524 @@
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { Entry, FlatFields } from '../codec.js';
+import { AbortedError, isConnectionError, sleep, withDeadline, type RedisClient } from '../connection.js';
+import { singleStreamReply } from '../info.js';
+import { ConfigError, DecodeError, StreamkitError } from '../errors.js';
+import type { ConsumerGroup, RawGroupEntry } from './consumerGroup.js';
+
+/** What a handler gets besides the entry. */
+export interface HandlerContext {
+  /** How many times this entry has been delivered, this delivery included (1 the first time). */
+  deliveryCount: number;
+  consumer: string;
+  group: string;
+  stream: string;
+}
+
+/** Handles one entry. Throwing (or rejecting) fails this delivery: the entry is retried, then dead-lettered. */
+export type Handler<T> = (entry: Entry<T>, context: HandlerContext) => unknown;
+
+/** Handles a batch of entries; throwing fails every entry of the batch. */
+export type BatchHandler<T> = (entries: Entry<T>[], context: Omit<HandlerContext, 'deliveryCount'> & { deliveryCounts: number[] }) => unknown;
+
+/** Backoff between deliveries of a failed entry. */
+export interface RetryOptions {
+  /** Delay before the second delivery (default 1000 ms). */
+  delayMs?: number;
+  /** Multiplier per further delivery (default 2). */
+  factor?: number;
+  /** Upper bound of the delay (default 60 000 ms). */
+  maxDelayMs?: number;
+  /** Random spread, 0…1 of the delay (default 0.1). */
+  jitter?: number;
+}
+
+/** Options of {@link ConsumerGroup.consume}. */
+export interface WorkerOptions {
+  /** Consumer name; default a unique one from host, pid and a random part. */
+  consumer?: string;
+  /** Handlers running at once; never more (default 1). */
+  concurrency?: number;
+  /** Entries per XREADGROUP, and the most a worker holds delivered but not started (default 100). */
+  count?: number;
+  /** How long one XREADGROUP blocks (default 2000 ms). */
+  blockMs?: number;
+  /** Stops the worker like `stop()`. */
+  signal?: AbortSignal;
+  /** When set, entries idle longer than this in any consumer (one that crashed) are claimed with XAUTOCLAIM. */
+  claimIdleMs?: number;
+  /** How often to look for such entries (default half of `claimIdleMs`, at least 100 ms). */
+  claimIntervalMs?: number;
+  /** Deliveries before an entry goes to the dead-letter stream (default 5). */
+  maxDeliveries?: number;
+  /** The dead-letter stream (a key, with the client's prefix applied); default `<stream>:dead-letter`. */
+  deadLetter?: string;
+  /** Backoff for failed handlers: the entry stays pending and is delivered again after it. */
+  retry?: RetryOptions;
+  /** Where a new group starts when the worker has to create it (default `$`). */
+  from?: string;
+}
+
+/** Counters of a running worker. */
+export interface WorkerStats {
+  consumer: string;
+  running: boolean;
+  /** Entries whose handler succeeded and that were acked. */
+  processed: number;
+  /** Handler failures (each delivery that threw). */
+  failed: number;
+  /** Deliveries scheduled again after a failure. */
+  retried: number;
+  /** Entries copied to the dead-letter stream and acked. */
+  deadLettered: number;
+  /** Entries taken over from other consumers by XAUTOCLAIM. */
+  claimed: number;
+  /** Pending ids whose data had been deleted from the stream (acked, never handled). */
+  deleted: number;
+  /** Handlers running now, and the most that ever ran at once. */
+  inFlight: number;
+  maxInFlight: number;
+  /** Entries delivered to this worker and not started yet. */
+  buffered: number;
+}
+
+/** Events of a {@link Worker}. `error` is emitted only when something listens. */
+export interface WorkerEvents<T = unknown> {
+  processed: [entry: Entry<T>, context: HandlerContext];
+  failed: [entry: Entry<T>, error: unknown, context: HandlerContext];
+  retried: [id: string, delayMs: number, deliveryCount: number];
+  deadLettered: [id: string, reason: 'max-deliveries' | 'invalid', error: unknown];
+  claimed: [ids: string[]];
+  deleted: [ids: string[]];
+  error: [error: unknown];
+}
+
+/** A running at-least-once consumer. */
+export interface Worker<T = unknown> extends EventEmitter<WorkerEvents<T> & Record<string, unknown[]>> {
+  readonly consumer: string;
+  /** Resolves once the worker has checked its group exists and started reading. */
+  readonly ready: Promise<void>;
+  /** Resolves when the worker has stopped. */
+  readonly stopped: Promise<void>;
+  /** Stops reading, lets in-flight handlers finish, acks them, then resolves. */
+  stop(): Promise<void>;
+  stats(): WorkerStats;
+  /** The group's lag from XINFO GROUPS (entries not yet delivered to the group), or null when Redis cannot tell. */
+  lag(): Promise<number | null>;
+}
+
+type Work<T> = { kind: 'single'; handler: Handler<T> } | { kind: 'batch'; handler: BatchHandler<T> };
+
+interface Item {
+  id: string;
+  fields: FlatFields;
+  deliveries: number;
+}
+
+const positive = (value: number | undefined, fallback: number, name: string, min = 1): number => {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min) throw new ConfigError(`worker: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return v;
+};
+
+/** A consumer name unique to this process: host, pid and a random part. */
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** @internal */
+export function createWorker<T>(group: ConsumerGroup<T, any>, work: Work<T>, options: WorkerOptions): Worker<T> {
+  return new GroupWorker(group, work, options) as unknown as Worker<T>;
+}
+
+class GroupWorker<T> extends EventEmitter {
+  readonly consumer: string;
+  readonly ready: Promise<void>;
+  readonly stopped: Promise<void>;
+
+  private readonly concurrency: number;
+  private readonly count: number;
+  private readonly blockMs: number;
+  private readonly maxDeliveries: number;
+  private readonly deadLetterKey: string;
+  private readonly claimIdleMs: number | undefined;
+  private readonly claimIntervalMs: number;
+  private readonly retry: Required<RetryOptions>;
+
+  private running = true;
+  private readonly abort = new AbortController();
+  private conn: RedisClient;
+  private readonly queue: Item[] = [];
+  /** Every id this worker holds: queued, running, waiting for a retry, or waiting for its ack. */
+  private readonly held = new Set<string>();
+  private readonly retryTimers = new Map<string, NodeJS.Timeout>();
+  private readonly toAck: string[] = [];
+  private ackFlush: Promise<void> | undefined;
+  private inFlight = 0;
+  private readonly running$ = new Set<Promise<void>>();
+  private needsDrain = true;
+  private wake: (() => void) | undefined;
+  private readonly counters = { processed: 0, failed: 0, retried: 0, deadLettered: 0, claimed: 0, deleted: 0, maxInFlight: 0 };
+
+  constructor(
+    private readonly group: ConsumerGroup<T, any>,
+    private readonly work: Work<T>,
+    options: WorkerOptions,
+  ) {
+    super();
+    this.consumer = options.consumer ?? defaultConsumerName();
+    this.concurrency = positive(options.concurrency, 1, 'concurrency');
+    this.count = positive(options.count, 100, 'count');
+    this.blockMs = positive(options.blockMs, 2000, 'blockMs');
+    this.maxDeliveries = positive(options.maxDeliveries, 5, 'maxDeliveries');
+    this.claimIdleMs = options.claimIdleMs === undefined ? undefined : positive(options.claimIdleMs, 0, 'claimIdleMs', 0);
+    this.claimIntervalMs = positive(options.claimIntervalMs, Math.max(100, Math.floor((this.claimIdleMs ?? 2000) / 2)), 'claimIntervalMs');
+    this.retry = { delayMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 0.1, ...options.retry };
+    const context = group.stream.context;
+    this.deadLetterKey = options.deadLetter === undefined ? `${group.stream.key}:dead-letter` : context.key(options.deadLetter);
+    context.assertOpen();
+    this.conn = context.pool.dedicated();
+
+    if (options.signal) {
+      if (options.signal.aborted) void this.stop();
+      else options.signal.addEventListener('abort', () => void this.stop(), { once: true });
+    }
+    this.ready = this.group.create({ from: options.from ?? '$' }).then(() => undefined);
+    this.stopped = this.ready.then(
+      () => this.run(),
+      (error) => {
+        this.running = false;
+        this.report(error);
+        context.pool.discard(this.conn);
+      },
+    );
+    this.ready.catch(() => undefined);
+  }
+
+  stats(): WorkerStats {
+    return {
+      consumer: this.consumer,
+      running: this.running,
+      ...this.counters,
+      inFlight: this.inFlight,
+      buffered: this.queue.length,
+    };
+  }
+
+  async lag(): Promise<number | null> {
+    return (await this.group.info())?.lag ?? null;
+  }
+
+  async stop(): Promise<void> {
+    if (this.running) {
+      this.running = false;
+      this.abort.abort();
+      for (const timer of this.retryTimers.values()) clearTimeout(timer);
+      this.retryTimers.clear();
+      this.wake?.();
+    }
+    await this.stopped;
+  }
+
+  private report(error: unknown): void {
+    if (this.listenerCount('error') > 0) this.emit('error', error);
+  }
+
+  private get where() {
+    return { consumer: this.consumer, group: this.group.name, stream: this.group.stream.key };
+  }
+
+  /** The read loop; handlers run beside it, up to `concurrency` at once. */
+  private async run(): Promise<void> {
+    const pool = this.group.stream.context.pool;
+    let claimAt = this.claimIdleMs === undefined ? Infinity : 0;
+    let failures = 0;
+    try {
+      while (this.running) {
+        // Backpressure: read only while fewer than `count` entries wait to start.
+        if (this.queue.length >= this.count) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          this.wake = undefined;
+          continue;
+        }
+        try {
+          if (this.needsDrain) {
+            await this.drainOwnPending();
+            this.needsDrain = false;
+          }
+          if (Date.now() >= claimAt) {
+            await this.claimIdle();
+            claimAt = Date.now() + this.claimIntervalMs;
+          }
+          const room = this.count - this.queue.length;
+          const blockMs = Math.min(this.blockMs, Number.isFinite(claimAt) ? Math.max(1, claimAt - Date.now()) : this.blockMs);
+          const raw = await this.readNew(room, blockMs);
+          this.accept(raw, 1);
+          failures = 0;
+        } catch (error) {
+          if (!this.running) break;
+          if (error instanceof AbortedError) continue;
+          failures++;
+          // After any failure we may have lost a reply that delivered entries: drain our own
+          // pending list before reading new ones.
+          this.needsDrain = true;
+          if (!isConnectionError(error)) this.report(error);
+          await sleep(Math.min(50 * 2 ** Math.min(failures, 6), 2000), this.abort.signal);
+        }
+      }
+    } finally {
+      await Promise.all(this.running$);
+      await this.flushAcks(true);
+      pool.discard(this.conn);
+    }
+  }
+
+  private async readNew(count: number, blockMs: number): Promise<RawGroupEntry[]> {
+    const args: (string | number)[] = ['GROUP', this.group.name, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.group.stream.key, '>'];
+    const pool = this.group.stream.context.pool;
+    const reply = await withDeadline(this.conn, (c) => c.call('XREADGROUP', args) as Promise<[string, RawGroupEntry[]][] | null>, {
+      blockMs,
+      signal: this.abort.signal,
+      onCut: (c) => {
+        pool.discard(c);
+        if (this.running) this.conn = pool.dedicated();
+      },
+    });
+    return singleStreamReply<RawGroupEntry>(reply);
+  }
+
+  /** Re-reads this consumer's own pending entries (delivered to it, never acked) and queues them. */
+  private async drainOwnPending(): Promise<void> {
+    let after = '0-0';
+    for (;;) {
+      const raw = await this.group.readRaw({ consumer: this.consumer, history: true, after, count: this.count });
+      if (raw.length === 0) return;
+      after = raw[raw.length - 1]![0];
+      const fresh = raw.filter(([id]) => !this.held.has(id));
+      const counts = await this.deliveryCounts(fresh.map(([id]) => id));
+      this.accept(fresh, counts);
+      if (raw.length < this.count) return;
+      if (this.queue.length >= this.count) {
+        // Plenty to do; the rest is drained on a later pass.
+        this.needsDrain = true;
+        return;
+      }
+    }
+  }
+
+  /** Claims entries that other consumers left idle too long. */
+  private async claimIdle(): Promise<void> {
+    const room = this.count - this.queue.length;
+    if (this.claimIdleMs === undefined || room <= 0) return;
+    const { entries, deletedIds } = await this.group.autoClaimRaw(this.consumer, this.claimIdleMs, { count: room });
+    this.dropDeleted(deletedIds);
+    const fresh = entries.filter(([id]) => !this.held.has(id));
+    if (fresh.length === 0) return;
+    this.counters.claimed += fresh.length;
+    this.emit('claimed', fresh.map(([id]) => id));
+    this.accept(fresh, await this.deliveryCounts(fresh.map(([id]) => id)));
+  }
+
+  /** Delivery counts of entries this consumer holds, from XPENDING. */
+  private async deliveryCounts(ids: string[]): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    if (ids.length === 0) return counts;
+    const pending = await this.group.pendingEntries({ consumer: this.consumer, start: ids[0]!, end: ids[ids.length - 1]!, count: ids.length + 10 });
+    for (const entry of pending) counts.set(entry.id, entry.deliveryCount);
+    return counts;
+  }
+
+  private dropDeleted(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.counters.deleted += ids.length;
+    this.emit('deleted', ids);
+  }
+
+  /** Queues delivered entries and starts handlers for as many as there is room. */
+  private accept(raw: RawGroupEntry[], deliveries: number | Map<string, number>): void {
+    const deleted: string[] = [];
+    for (const [id, fields] of raw) {
+      if (fields === null) {
+        deleted.push(id);
+        continue;
+      }
+      if (this.held.has(id)) continue;
+      this.held.add(id);
+      this.queue.push({ id, fields, deliveries: typeof deliveries === 'number' ? deliveries : (deliveries.get(id) ?? 1) });
+    }
+    if (deleted.length) {
+      // Pending ids whose data is gone can never be handled: ack them so they stop coming back.
+      this.enqueueAck(deleted, false);
+      this.dropDeleted(deleted);
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+      const take = this.work.kind === 'single' ? 1 : this.count;
+      const items = this.queue.splice(0, take);
+      this.inFlight++;
+      this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.inFlight);
+      const task = this.handle(items)
+        .catch((error) => {
+          // Only a bug or a broken connection gets here: the entries stay pending and are drained again.
+          for (const item of items) this.held.delete(item.id);
+          this.needsDrain = true;
+          this.report(error);
+        })
+        .finally(() => {
+        this.inFlight--;
+        this.running$.delete(task);
+        this.pump();
+        if (this.queue.length < this.count) this.wake?.();
+      });
+      this.running$.add(task);
+    }
+  }
+
+  /** Runs the handler over items; acks successes, schedules retries, dead-letters what is done trying. */
+  private async handle(items: Item[]): Promise<void> {
+    const entries: Entry<T>[] = [];
+    const valid: Item[] = [];
+    for (const item of items) {
+      if (item.deliveries > this.maxDeliveries) {
+        await this.deadLetter(item, 'max-deliveries', new Error(`delivered ${item.deliveries} times (max ${this.maxDeliveries})`));
+        continue;
+      }
+      try {
+        entries.push({ id: item.id, data: this.group.stream.codec.decode(item.id, item.fields, this.group.stream.key) });
+        valid.push(item);
+      } catch (error) {
+        if (!DecodeError.is(error)) throw error;
+        await this.deadLetter(item, 'invalid', error);
+      }
+    }
+    if (valid.length === 0) return;
+    try {
+      if (this.work.kind === 'single') {
+        await this.work.handler(entries[0]!, { ...this.where, deliveryCount: valid[0]!.deliveries });
+      } else {
+        await this.work.handler(entries, { ...this.where, deliveryCounts: valid.map((item) => item.deliveries) });
+      }
+    } catch (error) {
+      for (let i = 0; i < valid.length; i++) {
+        const item = valid[i]!;
+        this.counters.failed++;
+        this.emit('failed', entries[i]!, error, { ...this.where, deliveryCount: item.deliveries });
+        if (item.deliveries >= this.maxDeliveries) await this.deadLetter(item, 'max-deliveries', error);
+        else this.scheduleRetry(item);
+      }
+      return;
+    }
+    this.counters.processed += valid.length;
+    for (let i = 0; i < valid.length; i++) this.emit('processed', entries[i]!, { ...this.where, deliveryCount: valid[i]!.deliveries });
+    this.enqueueAck(valid.map((item) => item.id), true);
+  }
+
+  private scheduleRetry(item: Item): void {
+    if (!this.running) {
+      // Left pending: this consumer drains it on its next start, or another claims it.
+      this.held.delete(item.id);
+      return;
+    }
+    const { delayMs, factor, maxDelayMs, jitter } = this.retry;
+    const base = Math.min(maxDelayMs, delayMs * factor ** Math.max(0, item.deliveries - 1));
+    const delay = Math.max(0, Math.round(base * (1 + (Math.random() * 2 - 1) * jitter)));
+    this.counters.retried++;
+    this.emit('retried', item.id, delay, item.deliveries + 1);
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(item.id);
+      void this.redeliver(item, delay);
+    }, delay);
+    this.retryTimers.set(item.id, timer);
+  }
+
+  /** Delivers a failed entry again: XCLAIM to ourselves counts the delivery in Redis. */
+  private async redeliver(item: Item, delay: number): Promise<void> {
+    this.held.delete(item.id);
+    if (!this.running) return;
+    try {
+      // Another consumer that claimed it meanwhile reset its idle time; then it is theirs.
+      const raw = await this.group.claimRaw(this.consumer, Math.max(0, delay - 50), [item.id]);
+      const [entry] = raw;
+      if (!entry) return;
+      this.accept([entry], item.deliveries + 1);
+    } catch (error) {
+      // It stays pending; the next drain of our own pending list picks it up.
+      this.needsDrain = true;
+      this.report(error);
+    }
+  }
+
+  /** Copies an entry to the dead-letter stream with why it is there, then acks it. */
+  private async deadLetter(item: Item, reason: 'max-deliveries' | 'invalid', error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    const fields = [
+      ...item.fields,
+      'dead_letter_id',
+      item.id,
+      'dead_letter_stream',
+      this.group.stream.key,
+      'dead_letter_group',
+      this.group.name,
+      'dead_letter_consumer',
+      this.consumer,
+      'dead_letter_deliveries',
+      String(item.deliveries),
+      'dead_letter_reason',
+      reason,
+      'dead_letter_error',
+      message.slice(0, 4000),
+      'dead_letter_at',
+      new Date().toISOString(),
+    ];
+    const redis = this.group.stream.context.redis;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await redis.call('XADD', [this.deadLetterKey, '*', ...fields]);
+        break;
+      } catch (failure) {
+        if (!this.running || attempt >= 5) {
+          // Not copied: leave it pending rather than ack it unseen.
+          this.held.delete(item.id);
+          this.needsDrain = true;
+          this.report(failure);
+          return;
+        }
+        await sleep(100 * 2 ** attempt);
+      }
+    }
+    this.counters.deadLettered++;
+    this.emit('deadLettered', item.id, reason, error);
+    this.enqueueAck([item.id], false);
+  }
+
+  private enqueueAck(ids: string[], _processed: boolean): void {
+    for (const id of ids) this.toAck.push(id);
+    if (!this.ackFlush) this.ackFlush = Promise.resolve().then(() => this.flushAcks(false));
+  }
+
+  /** Sends the collected acks in one XACK, retrying through connection trouble. */
+  private async flushAcks(final: boolean): Promise<void> {
+    if (this.ackFlush && final) await this.ackFlush.catch(() => undefined);
+    for (let attempt = 0; this.toAck.length > 0; attempt++) {
+      const ids = this.toAck.splice(0, this.toAck.length);
+      try {
+        await this.group.ack(...ids);
+        for (const id of ids) this.held.delete(id);
+      } catch (error) {
+        this.toAck.unshift(...ids);
+        if (!StreamkitError.is(error) || attempt >= (final ? 20 : 50)) {
+          // They stay pending: processed again after a restart, which at-least-once allows.
+          this.report(error);
+          for (const id of this.toAck.splice(0)) this.held.delete(id);
+          break;
+        }
+        await sleep(Math.min(50 * 2 ** Math.min(attempt, 5), 1000));
+      }
+    }
+    this.ackFlush = undefined;
+  }
+}
