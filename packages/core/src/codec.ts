@@ -215,7 +215,7 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
   return {
     encode(data, stream, index) {
       const result = schema.safeParse(data);
-      if (!result.success) throw new ValidationError({ stream, index, issues: toFieldIssues(result.error.issues), cause: result.error });
+      if (!result.success) throw new ValidationError({ stream, index, issues: toFieldIssues(result.error.issues, data), cause: result.error });
       // The input is stored, not the parsed output: reading parses it again, so defaults and
       // transforms apply once, on read, exactly as they did here.
       const source = data as Record<string, unknown>;
@@ -258,7 +258,7 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
       if (issues.length === 0) {
         const result = schema.safeParse(data);
         if (result.success) return result.data;
-        issues.push(...toFieldIssues(result.error.issues));
+        issues.push(...toFieldIssues(result.error.issues, data));
       }
       throw new DecodeError({ stream, entryId: id, issues, fields: raw });
     },

@@ -77,9 +77,33 @@ function describeIssues(issues: readonly FieldIssue[]): string {
     .join('; ');
 }
 
-/** Converts zod issues to {@link FieldIssue}s. */
-export function toFieldIssues(issues: readonly z.core.$ZodIssue[]): FieldIssue[] {
-  return issues.map((issue) => ({ path: [...issue.path], message: issue.message, code: issue.code }));
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? 'invalid' : value.toISOString()})`;
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let value = data;
+  for (const key of path) value = value !== null && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key] : undefined;
+  return value;
+}
+
+/**
+ * Converts zod issues to {@link FieldIssue}s. Given the data that was checked, a type mismatch
+ * reads `expected number, got "abc"`.
+ */
+export function toFieldIssues(issues: readonly z.core.$ZodIssue[], data?: unknown): FieldIssue[] {
+  return issues.map((issue) => {
+    const message =
+      issue.code === 'invalid_type' && data !== undefined
+        ? `expected ${issue.expected}, got ${show(valueAt(data, issue.path))}`
+        : issue.message;
+    return { path: [...issue.path], message, code: issue.code };
+  });
 }
 
 /**
