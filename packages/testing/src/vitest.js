@@ -1,6 +1,7 @@
 // Plain JavaScript on purpose: vitest loads `vitest.config.ts` by bundling it with Vite 8's
 // rolldown, which leaves every bare import (this module too, though it is a linked workspace
 // package) to Node, and Node 20 cannot import a .ts file. Types: ./vitest.d.ts.
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultServerConditions } from 'vite';
 import { defineConfig, mergeConfig } from 'vitest/config';
@@ -16,6 +17,15 @@ export const streamkitConditions = [
  * @returns {import('vitest/config').ViteUserConfig}
  */
 export function streamkitVitestConfig(overrides = {}) {
+  // With STREAMKIT_TEST_REPORT_DIR set (CI does), each package also writes a JSON report there,
+  // so one closing line can count every package's tests.
+  const reportDir = process.env.STREAMKIT_TEST_REPORT_DIR;
+  const reporting = reportDir
+    ? {
+        reporters: ['default', 'json'],
+        outputFile: { json: `${reportDir}/${basename(process.cwd())}.json` },
+      }
+    : {};
   const base = /** @type {import('vitest/config').ViteUserConfig} */ (
     defineConfig({
       resolve: { conditions: streamkitConditions },
@@ -27,6 +37,7 @@ export function streamkitVitestConfig(overrides = {}) {
         hookTimeout: 60_000,
         teardownTimeout: 30_000,
         pool: 'forks',
+        ...reporting,
       },
     })
   );
