@@ -87,21 +87,45 @@ export function fieldSpec(schema: unknown, depth = 0): FieldSpec {
   }
 }
 
-/** Field name → spec, for object schemas and unions or intersections of them. */
-function shapeSpecs(schema: unknown, depth = 0): Map<string, FieldSpec> {
-  const specs = new Map<string, FieldSpec>();
+/**
+ * The field layout of an entry schema: field name → spec, for object schemas and unions or
+ * intersections of them. `open` when fields the shape does not name are kept (loose objects,
+ * records, catchalls), with `rest` as their spec when the schema types them.
+ */
+interface Layout {
+  specs: Map<string, FieldSpec>;
+  open: boolean;
+  rest: FieldSpec | undefined;
+}
+
+const isUntyped = (schema: unknown): boolean => ['unknown', 'any'].includes(defOf(schema)?.type ?? 'unknown');
+
+function shapeSpecs(schema: unknown, depth = 0): Layout {
+  const layout: Layout = { specs: new Map(), open: false, rest: undefined };
+  const { specs } = layout;
   const def = defOf(schema);
-  if (!def || depth > 20) return specs;
-  const merge = (other: Map<string, FieldSpec>) => {
-    for (const [name, spec] of other) {
+  if (!def || depth > 20) return { ...layout, open: true };
+  const merge = (other: Layout) => {
+    for (const [name, spec] of other.specs) {
       const known = specs.get(name);
       if (!known) specs.set(name, spec);
       else if (known.kind !== spec.kind) specs.set(name, { kind: 'json', nullable: known.nullable || spec.nullable });
     }
+    layout.open ||= other.open;
+    layout.rest ??= other.rest;
   };
   switch (def.type) {
     case 'object':
       for (const [name, field] of Object.entries(def.shape as Record<string, unknown>)) specs.set(name, fieldSpec(field));
+      // z.object strips unknown keys (no catchall); z.strictObject refuses them (catchall never).
+      if (def.catchall !== undefined && defOf(def.catchall)?.type !== 'never') {
+        layout.open = true;
+        if (!isUntyped(def.catchall)) layout.rest = fieldSpec(def.catchall);
+      }
+      break;
+    case 'record':
+      layout.open = true;
+      if (!isUntyped(def.valueType)) layout.rest = fieldSpec(def.valueType);
       break;
     case 'union':
       for (const option of def.options as unknown[]) merge(shapeSpecs(option, depth + 1));
@@ -119,8 +143,10 @@ function shapeSpecs(schema: unknown, depth = 0): Map<string, FieldSpec> {
     case 'lazy':
       merge(shapeSpecs(def.type === 'lazy' ? def.getter?.() : def.innerType, depth + 1));
       break;
+    default:
+      layout.open = true;
   }
-  return specs;
+  return layout;
 }
 
 const describe = (value: unknown): string =>
@@ -209,7 +235,7 @@ function plainCodec(): Codec<Record<string, string>> {
  */
 export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec<T, TInput> {
   if (!schema) return plainCodec() as unknown as Codec<T, TInput>;
-  const specs = shapeSpecs(schema);
+  const { specs, open, rest } = shapeSpecs(schema);
   const nullables = [...specs].filter(([, spec]) => spec.nullable).map(([name]) => name);
 
   return {
@@ -223,7 +249,9 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
       for (const name in source) {
         const value = source[name];
         if (value === undefined || value === null) continue;
-        const text = encodeValue(specs.get(name)?.kind, value);
+        const spec = specs.get(name) ?? rest;
+        if (!spec && !open) continue; // a field the schema strips: it would never be read back
+        const text = encodeValue(spec?.kind, value);
         if (text === undefined) {
           throw new ValidationError({ stream, index, issues: [{ path: [name], message: `cannot store ${describe(value)}` }] });
         }
@@ -240,7 +268,7 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
         const name = fields[i]!;
         const text = fields[i + 1]!;
         raw[name] = text;
-        const kind = specs.get(name)?.kind ?? 'string';
+        const kind = (specs.get(name) ?? rest)?.kind ?? 'string';
         if (kind === 'string') {
           data[name] = text;
           continue;

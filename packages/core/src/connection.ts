@@ -11,15 +11,24 @@ export function isCluster(redis: RedisClient): redis is Cluster {
 /** Options for connections that block: a command cut by a dropped connection fails at once, and is re-sent by us with the right cursor, never by ioredis with a stale one. */
 const BLOCKING_OPTIONS = { autoResendUnfulfilledCommands: false, maxRetriesPerRequest: null, enableOfflineQueue: true } as const;
 
+/**
+ * The CLIENT SETNAME of blocking duplicates: `streamkit:blocking`, or `<your name>:blocking` when
+ * your connection has a `connectionName`, so they can be told apart in CLIENT LIST.
+ */
+export function blockingConnectionName(name: string | undefined): string {
+  return name ? `${name}:blocking` : 'streamkit:blocking';
+}
+
 /** A duplicate of the user's connection for blocking commands, so they never stall the shared one. */
 export function duplicateForBlocking(redis: RedisClient): RedisClient {
   if (isCluster(redis)) {
+    const redisOptions = redis.options.redisOptions ?? {};
     return redis.duplicate(undefined, {
-      redisOptions: { ...redis.options.redisOptions, ...BLOCKING_OPTIONS },
+      redisOptions: { ...redisOptions, ...BLOCKING_OPTIONS, connectionName: blockingConnectionName(redisOptions.connectionName) },
       maxRedirections: redis.options.maxRedirections,
     });
   }
-  return redis.duplicate({ ...BLOCKING_OPTIONS, lazyConnect: false });
+  return redis.duplicate({ ...BLOCKING_OPTIONS, connectionName: blockingConnectionName(redis.options.connectionName), lazyConnect: false });
 }
 
 /** Closes a connection without waiting on a server that may be gone. */
@@ -46,6 +55,7 @@ export class BlockingPool {
   ) {}
 
   acquire(): RedisClient {
+    if (this.closed) return closedDuplicate(this.source);
     const conn = this.idle.pop() ?? duplicateForBlocking(this.source);
     this.open.add(conn);
     return conn;
@@ -65,6 +75,7 @@ export class BlockingPool {
 
   /** A connection owned by the caller (for a tail or a worker) but closed with the pool. */
   dedicated(): RedisClient {
+    if (this.closed) return closedDuplicate(this.source);
     const conn = duplicateForBlocking(this.source);
     this.open.add(conn);
     return conn;
@@ -76,6 +87,13 @@ export class BlockingPool {
     this.open.clear();
     this.idle.length = 0;
   }
+}
+
+/** After the pool closed: a connection that is already closed (its commands fail), so nothing leaks. */
+function closedDuplicate(source: RedisClient): RedisClient {
+  const conn = duplicateForBlocking(source);
+  closeQuietly(conn);
+  return conn;
 }
 
 /** An error meaning the connection went away under a command, so the command may be retried. */
@@ -103,7 +121,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 /**
  * Runs one blocking command on a leased connection. When the signal aborts, or the reply is late
  * by more than `watchdogMs` past the block time (a connection that died without telling us), the
- * connection is dropped so the command ends, and the caller retries on a fresh one.
+ * connection is dropped so the command ends, and the caller retries on a fresh one. When the
+ * connection closes under the command (CLIENT KILL, a server restart), the command fails at once
+ * with a connection error and the connection is dropped too: ioredis (with
+ * `autoResendUnfulfilledCommands: false`) would otherwise leave its promise pending forever.
  */
 export async function withDeadline<T>(
   conn: RedisClient,
@@ -111,26 +132,46 @@ export async function withDeadline<T>(
   options: { blockMs: number; signal?: AbortSignal | undefined; watchdogMs?: number; onCut: (conn: RedisClient) => void },
 ): Promise<T> {
   const { signal } = options;
-  let cut: 'abort' | 'timeout' | undefined;
-  const drop = (reason: 'abort' | 'timeout') => {
+  let cut: 'abort' | 'timeout' | 'closed' | undefined;
+  let rejectCut: (error: Error) => void = () => undefined;
+  const cutPromise = new Promise<never>((_, reject) => (rejectCut = reject));
+  cutPromise.catch(() => undefined);
+  const drop = (reason: 'abort' | 'timeout' | 'closed') => {
     if (cut) return;
     cut = reason;
-    options.onCut(conn);
+    try {
+      options.onCut(conn);
+    } catch {
+      // never let a replacement connection's failure escape a timer or an event listener
+    }
+    rejectCut(
+      reason === 'abort'
+        ? new AbortedError()
+        : reason === 'closed'
+          ? new Error('Connection is closed.')
+          : new Error(`Command timed out: no reply ${options.watchdogMs ?? 10_000} ms past the block time`),
+    );
   };
   const onAbort = () => drop('abort');
+  // A Cluster re-sends a command whose node connection closed, so only a single connection needs this.
+  const onClose = () => drop('closed');
   signal?.addEventListener('abort', onAbort, { once: true });
+  if (!isCluster(conn)) conn.on('close', onClose);
   const watchdog =
     options.blockMs > 0 ? setTimeout(() => drop('timeout'), options.blockMs + (options.watchdogMs ?? 10_000)) : undefined;
   try {
     if (signal?.aborted) drop('abort');
     if (cut === 'abort') throw new AbortedError();
-    return await run(conn);
+    const reply = run(conn);
+    reply.catch(() => undefined);
+    return await Promise.race([reply, cutPromise]);
   } catch (error) {
     if (cut === 'abort') throw new AbortedError();
     throw error;
   } finally {
     if (watchdog) clearTimeout(watchdog);
     signal?.removeEventListener('abort', onAbort);
+    if (!isCluster(conn)) conn.off('close', onClose);
   }
 }
 

@@ -1,12 +1,17 @@
+import { ConfigError } from './errors.js';
+
 /**
  * Key helpers. On Redis Cluster, keys that one command or script touches together must share a
  * hash slot; Redis hashes only the part inside the first `{…}` of a key when there is one.
  */
 
-/** Wraps a value in a hash tag: `hashTag('order-1')` is `{order-1}`. Braces in the value are refused. */
+/**
+ * Wraps a value in a hash tag: `hashTag('order-1')` is `{order-1}`. An empty value or one with
+ * braces is refused with a {@link ConfigError} (Redis would hash something else than you meant).
+ */
 export function hashTag(value: string): string {
-  if (value.length === 0 || value.includes('{') || value.includes('}')) {
-    throw new TypeError(`hash tag ${JSON.stringify(value)}: must be non-empty and free of "{" and "}"`);
+  if (typeof value !== 'string' || value.length === 0 || value.includes('{') || value.includes('}')) {
+    throw new ConfigError(`hash tag ${JSON.stringify(value)}: must be non-empty and free of "{" and "}"`);
   }
   return `{${value}}`;
 }

@@ -74,8 +74,13 @@ function from(value: string): StreamId {
 
 /** Formats parts as an id. */
 function format(parts: { ms: bigint | number; seq?: bigint | number }): StreamId {
-  const ms = BigInt(parts.ms);
-  const seq = BigInt(parts.seq ?? 0);
+  const toBig = (value: bigint | number | undefined): bigint => {
+    if (typeof value === 'bigint') return value;
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+    return fail(`${String(parts?.ms)}-${String(parts?.seq ?? 0)}`, 'parts must be integers');
+  };
+  const ms = toBig(parts?.ms);
+  const seq = toBig(parts?.seq ?? 0);
   if (ms < 0n || ms > U64_MAX_BIG || seq < 0n || seq > U64_MAX_BIG) fail(`${ms}-${seq}`, 'parts out of range');
   return `${ms}-${seq}` as StreamId;
 }
@@ -87,12 +92,25 @@ function isValid(value: unknown): value is StreamId {
   return seq !== undefined && isU64(ms) && isU64(seq);
 }
 
-/** Orders two complete ids: negative when `a` comes first, 0 when equal. No BigInt, no allocation beyond a split. */
+const COMPLETE = /^\d{1,20}-\d{1,20}$/;
+
+/** The dash of a complete id, validating it (a regex test on the hot path, the full check only when needed). */
+function dashOf(id: string): number {
+  if (typeof id !== 'string' || !COMPLETE.test(id) || (id.length > 20 && !isValid(id))) fail(id, 'expected "<ms>-<seq>"');
+  return id.indexOf('-');
+}
+
+/** A u64 part without its leading zeros (ids from Redis have none, so this rarely allocates). */
+function digits(text: string): string {
+  return text.length > 1 && text.charCodeAt(0) === 48 ? normalizeU64(text) : text;
+}
+
+/** Orders two complete ids: negative when `a` comes first, 0 when equal. No BigInt. Throws on an invalid id. */
 function compare(a: string, b: string): number {
-  const da = a.indexOf('-');
-  const db = b.indexOf('-');
-  const byMs = compareU64(a.slice(0, da), b.slice(0, db));
-  return byMs !== 0 ? byMs : compareU64(a.slice(da + 1), b.slice(db + 1));
+  const da = dashOf(a);
+  const db = dashOf(b);
+  const byMs = compareU64(digits(a.slice(0, da)), digits(b.slice(0, db)));
+  return byMs !== 0 ? byMs : compareU64(digits(a.slice(da + 1)), digits(b.slice(db + 1)));
 }
 
 /** The smallest id after `id`. Throws at the largest possible id. */
@@ -118,8 +136,9 @@ function fromTime(time: number | Date): StreamId {
 
 /** The time part of an id, in milliseconds. */
 function toTime(id: string): number {
-  const [ms] = splitId(id);
-  if (!isU64(ms)) fail(id, 'the time part must be an unsigned 64-bit integer of milliseconds');
+  if (typeof id !== 'string') fail(id, 'expected a string');
+  const [ms, seq] = splitId(id);
+  checkParts(id, ms, seq);
   return Number(ms);
 }
 
@@ -164,7 +183,7 @@ function forAdd(value: string): string {
   const [ms, seq] = splitId(value);
   if (seq === '*') {
     checkParts(value, ms, undefined);
-    return value;
+    return `${normalizeU64(ms)}-*`;
   }
   if (seq === undefined) fail(value, 'expected "*", "<ms>-*" or "<ms>-<seq>"');
   checkParts(value, ms, seq);
