@@ -1,9 +1,10 @@
 import type { Entry, FlatFields } from '../codec.js';
-import { AbortedError, withDeadline } from '../connection.js';
+import { AbortedError } from '../connection.js';
 import { ConfigError, RedisCommandError, StreamkitError } from '../errors.js';
 import { singleStreamReply, type ConsumerInfo, type GroupInfo } from '../info.js';
 import type { DecodeOptions, OnInvalid, Stream } from '../stream.js';
 import { StreamId, type IdBound } from '../streamId.js';
+import { blockingCall } from './blocking.js';
 import { createWorker, type BatchHandler, type Handler, type Worker, type WorkerOptions } from './worker.js';
 
 /** An entry as XREADGROUP, XCLAIM or XAUTOCLAIM hands it over: fields, or `null` when it was deleted. */
@@ -172,16 +173,17 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
     const pool = this.stream.context.pool;
     const conn = pool.acquire();
     try {
-      const reply = await withDeadline(conn, (c) => c.call('XREADGROUP', args) as Promise<Reply>, {
+      const reply = await blockingCall(conn, this.stream.key, (c) => c.call('XREADGROUP', args) as Promise<Reply>, {
         blockMs: options.blockMs!,
         signal: options.signal,
-        onCut: (c) => pool.discard(c),
       });
       pool.release(conn);
       return singleStreamReply<RawGroupEntry>(reply);
     } catch (error) {
+      // A cut or failed blocking command may still get a reply: never reuse its connection.
       pool.discard(conn);
       if (error instanceof AbortedError) return [];
+      this.stream.context.assertOpen();
       throw StreamkitError.is(error) ? error : new RedisCommandError({ command: 'XREADGROUP', stream: this.stream.key, cause: error });
     }
   }
@@ -277,8 +279,15 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
         ]),
       )) as [string, RawGroupEntry[], string[]?];
       cursor = reply[0];
-      for (const entry of reply[1]) if (entry) entries.push(entry);
-      deletedIds.push(...(reply[2] ?? []));
+      const gone: string[] = [];
+      for (const entry of reply[1]) {
+        if (!entry) continue;
+        // Redis 6.2 hands deleted entries over as [id, null] and keeps them pending; 7 lists them apart.
+        if (entry[1] === null) gone.push(entry[0]);
+        else entries.push(entry);
+      }
+      if (gone.length) await this.ack(...gone);
+      deletedIds.push(...gone, ...(reply[2] ?? []));
     } while (cursor !== '0-0' && entries.length < want);
     return { entries, deletedIds };
   }

@@ -2,27 +2,32 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Entry, FlatFields } from '../codec.js';
-import { AbortedError, isConnectionError, sleep, withDeadline, type RedisClient } from '../connection.js';
+import { AbortedError, sleep, type RedisClient } from '../connection.js';
 import { singleStreamReply } from '../info.js';
-import { ConfigError, DecodeError, StreamkitError } from '../errors.js';
+import { ClientClosedError, ConfigError, DecodeError, StreamkitError } from '../errors.js';
+import { BlockingCutError, blockingCall } from './blocking.js';
 import type { ConsumerGroup, RawGroupEntry } from './consumerGroup.js';
 
 /** What a handler gets besides the entry. */
 export interface HandlerContext {
-  /** How many times this entry has been delivered, this delivery included (1 the first time). */
+  /** How many times this entry has been delivered, this delivery included (1 the first time), as Redis counts them. */
   deliveryCount: number;
   consumer: string;
   group: string;
   stream: string;
 }
 
-/** Handles one entry. Throwing (or rejecting) fails this delivery: the entry is retried, then dead-lettered. */
+/**
+ * Handles one entry. Resolving acks it; throwing (or rejecting) fails this delivery: the entry
+ * stays pending, is delivered again after the retry backoff, and goes to the dead-letter stream
+ * after `maxDeliveries`. Delivery is at least once, so a handler must be idempotent.
+ */
 export type Handler<T> = (entry: Entry<T>, context: HandlerContext) => unknown;
 
-/** Handles a batch of entries; throwing fails every entry of the batch. */
+/** Handles a batch of entries (up to `count`); throwing fails every entry of the batch. */
 export type BatchHandler<T> = (entries: Entry<T>[], context: Omit<HandlerContext, 'deliveryCount'> & { deliveryCounts: number[] }) => unknown;
 
-/** Backoff between deliveries of a failed entry. */
+/** Backoff between deliveries of a failed entry: `delayMs * factor^(deliveries - 1)`, capped, with jitter. */
 export interface RetryOptions {
   /** Delay before the second delivery (default 1000 ms). */
   delayMs?: number;
@@ -36,17 +41,24 @@ export interface RetryOptions {
 
 /** Options of {@link ConsumerGroup.consume}. */
 export interface WorkerOptions {
-  /** Consumer name; default a unique one from host, pid and a random part. */
+  /**
+   * Consumer name; default a unique one from host, pid and a random part. Give a stable name
+   * (one per worker instance) when you want a restarted worker to pick up what it left pending.
+   */
   consumer?: string;
-  /** Handlers running at once; never more (default 1). */
+  /** Handlers running at once; never more (default 1). With `consumeBatch`, batches running at once. */
   concurrency?: number;
   /** Entries per XREADGROUP, and the most a worker holds delivered but not started (default 100). */
   count?: number;
-  /** How long one XREADGROUP blocks (default 2000 ms). */
+  /** How long one XREADGROUP blocks (default 2000 ms). `stop()` does not wait for it. */
   blockMs?: number;
   /** Stops the worker like `stop()`. */
   signal?: AbortSignal;
-  /** When set, entries idle longer than this in any consumer (one that crashed) are claimed with XAUTOCLAIM. */
+  /**
+   * When set, entries idle longer than this in any consumer (one that crashed) are claimed with
+   * XAUTOCLAIM and handled here. Make it longer than a handler ever runs plus the retry delays:
+   * an entry idle that long in a live consumer is claimed too, and then handled twice.
+   */
   claimIdleMs?: number;
   /** How often to look for such entries (default half of `claimIdleMs`, at least 100 ms). */
   claimIntervalMs?: number;
@@ -64,8 +76,10 @@ export interface WorkerOptions {
 export interface WorkerStats {
   consumer: string;
   running: boolean;
-  /** Entries whose handler succeeded and that were acked. */
+  /** Entries whose handler succeeded. */
   processed: number;
+  /** Entries acked (processed, dead-lettered or deleted), as confirmed by Redis. */
+  acked: number;
   /** Handler failures (each delivery that threw). */
   failed: number;
   /** Deliveries scheduled again after a failure. */
@@ -85,23 +99,31 @@ export interface WorkerStats {
 
 /** Events of a {@link Worker}. `error` is emitted only when something listens. */
 export interface WorkerEvents<T = unknown> {
+  /** The handler succeeded; the ack follows (see `acked`). */
   processed: [entry: Entry<T>, context: HandlerContext];
   failed: [entry: Entry<T>, error: unknown, context: HandlerContext];
   retried: [id: string, delayMs: number, deliveryCount: number];
   deadLettered: [id: string, reason: 'max-deliveries' | 'invalid', error: unknown];
+  /** Redis confirmed these acks. */
+  acked: [ids: string[]];
   claimed: [ids: string[]];
   deleted: [ids: string[]];
+  /** Anything that went wrong outside a handler (a lost connection, a failed ack); the worker goes on. */
   error: [error: unknown];
 }
 
 /** A running at-least-once consumer. */
 export interface Worker<T = unknown> extends EventEmitter<WorkerEvents<T> & Record<string, unknown[]>> {
   readonly consumer: string;
-  /** Resolves once the worker has checked its group exists and started reading. */
+  /** Resolves once the worker has made sure its group exists (rejects when it cannot). */
   readonly ready: Promise<void>;
   /** Resolves when the worker has stopped. */
   readonly stopped: Promise<void>;
-  /** Stops reading, lets in-flight handlers finish, acks them, then resolves. */
+  /**
+   * Stops reading at once (a blocked XREADGROUP is cut), lets the entries already delivered to
+   * this worker (running and buffered) finish, acks them, then resolves. Entries waiting for a
+   * retry stay pending.
+   */
   stop(): Promise<void>;
   stats(): WorkerStats;
   /** The group's lag from XINFO GROUPS (entries not yet delivered to the group), or null when Redis cannot tell. */
@@ -119,6 +141,12 @@ interface Item {
 const positive = (value: number | undefined, fallback: number, name: string, min = 1): number => {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v < min) throw new ConfigError(`worker: ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return v;
+};
+
+const nonNegativeNumber = (value: number | undefined, fallback: number, name: string): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`worker: retry.${name} must be a non-negative number, got ${String(value)}`);
   return v;
 };
 
@@ -148,7 +176,8 @@ class GroupWorker<T> extends EventEmitter {
 
   private running = true;
   private readonly abort = new AbortController();
-  private conn: RedisClient;
+  /** The blocking connection of this worker, made on first use and after every cut. */
+  private conn: RedisClient | undefined;
   private readonly queue: Item[] = [];
   /** Every id this worker holds: queued, running, waiting for a retry, or waiting for its ack. */
   private readonly held = new Set<string>();
@@ -156,10 +185,12 @@ class GroupWorker<T> extends EventEmitter {
   private readonly toAck: string[] = [];
   private ackFlush: Promise<void> | undefined;
   private inFlight = 0;
-  private readonly running$ = new Set<Promise<void>>();
+  private readonly tasks = new Set<Promise<void>>();
   private needsDrain = true;
+  /** A read was cut by stop(): its reply, if any, is lost, so the pending list is drained once more. */
+  private readCutByStop = false;
   private wake: (() => void) | undefined;
-  private readonly counters = { processed: 0, failed: 0, retried: 0, deadLettered: 0, claimed: 0, deleted: 0, maxInFlight: 0 };
+  private readonly counters = { processed: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, claimed: 0, deleted: 0, maxInFlight: 0 };
 
   constructor(
     private readonly group: ConsumerGroup<T, any>,
@@ -167,18 +198,25 @@ class GroupWorker<T> extends EventEmitter {
     options: WorkerOptions,
   ) {
     super();
+    if (typeof work.handler !== 'function') throw new ConfigError(`stream "${group.stream.key}" group "${group.name}": the handler must be a function`);
     this.consumer = options.consumer ?? defaultConsumerName();
+    if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new ConfigError('worker: consumer must be a non-empty string');
     this.concurrency = positive(options.concurrency, 1, 'concurrency');
     this.count = positive(options.count, 100, 'count');
     this.blockMs = positive(options.blockMs, 2000, 'blockMs');
     this.maxDeliveries = positive(options.maxDeliveries, 5, 'maxDeliveries');
     this.claimIdleMs = options.claimIdleMs === undefined ? undefined : positive(options.claimIdleMs, 0, 'claimIdleMs', 0);
     this.claimIntervalMs = positive(options.claimIntervalMs, Math.max(100, Math.floor((this.claimIdleMs ?? 2000) / 2)), 'claimIntervalMs');
-    this.retry = { delayMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 0.1, ...options.retry };
+    const retry = options.retry ?? {};
+    this.retry = {
+      delayMs: nonNegativeNumber(retry.delayMs, 1000, 'delayMs'),
+      factor: nonNegativeNumber(retry.factor, 2, 'factor'),
+      maxDelayMs: nonNegativeNumber(retry.maxDelayMs, 60_000, 'maxDelayMs'),
+      jitter: Math.min(1, nonNegativeNumber(retry.jitter, 0.1, 'jitter')),
+    };
     const context = group.stream.context;
     this.deadLetterKey = options.deadLetter === undefined ? `${group.stream.key}:dead-letter` : context.key(options.deadLetter);
     context.assertOpen();
-    this.conn = context.pool.dedicated();
 
     if (options.signal) {
       if (options.signal.aborted) void this.stop();
@@ -190,7 +228,6 @@ class GroupWorker<T> extends EventEmitter {
       (error) => {
         this.running = false;
         this.report(error);
-        context.pool.discard(this.conn);
       },
     );
     this.ready.catch(() => undefined);
@@ -214,6 +251,7 @@ class GroupWorker<T> extends EventEmitter {
     if (this.running) {
       this.running = false;
       this.abort.abort();
+      // Entries waiting for a retry stay pending (and held, so the last drain leaves them alone).
       for (const timer of this.retryTimers.values()) clearTimeout(timer);
       this.retryTimers.clear();
       this.wake?.();
@@ -225,13 +263,30 @@ class GroupWorker<T> extends EventEmitter {
     if (this.listenerCount('error') > 0) this.emit('error', error);
   }
 
+  /** Emits without letting a throwing listener break the bookkeeping of an entry. */
+  private notify(event: string, ...args: unknown[]): void {
+    try {
+      this.emit(event, ...args);
+    } catch (error) {
+      this.report(error);
+    }
+  }
+
   private get where() {
     return { consumer: this.consumer, group: this.group.name, stream: this.group.stream.key };
   }
 
+  private clientClosed(): boolean {
+    try {
+      this.group.stream.context.assertOpen();
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
   /** The read loop; handlers run beside it, up to `concurrency` at once. */
   private async run(): Promise<void> {
-    const pool = this.group.stream.context.pool;
     let claimAt = this.claimIdleMs === undefined ? Infinity : 0;
     let failures = 0;
     try {
@@ -244,48 +299,75 @@ class GroupWorker<T> extends EventEmitter {
         }
         try {
           if (this.needsDrain) {
-            await this.drainOwnPending();
+            // On start and after any failure (a reply lost with a connection): our own pending list first.
             this.needsDrain = false;
+            try {
+              await this.drainOwnPending();
+            } catch (error) {
+              this.needsDrain = true;
+              throw error;
+            }
           }
           if (Date.now() >= claimAt) {
             await this.claimIdle();
             claimAt = Date.now() + this.claimIntervalMs;
           }
+          if (!this.running || this.queue.length >= this.count) continue;
           const room = this.count - this.queue.length;
           const blockMs = Math.min(this.blockMs, Number.isFinite(claimAt) ? Math.max(1, claimAt - Date.now()) : this.blockMs);
-          const raw = await this.readNew(room, blockMs);
-          this.accept(raw, 1);
+          this.accept(await this.readNew(room, blockMs), 1);
           failures = 0;
         } catch (error) {
           if (!this.running) break;
-          if (error instanceof AbortedError) continue;
+          if (this.clientClosed()) {
+            this.running = false;
+            this.report(new ClientClosedError());
+            break;
+          }
           failures++;
-          // After any failure we may have lost a reply that delivered entries: drain our own
-          // pending list before reading new ones.
           this.needsDrain = true;
-          if (!isConnectionError(error)) this.report(error);
+          this.report(error);
           await sleep(Math.min(50 * 2 ** Math.min(failures, 6), 2000), this.abort.signal);
         }
       }
+      if (this.readCutByStop && !this.clientClosed()) {
+        // The read stop() cut may have delivered entries whose reply never arrived: handle them too.
+        await this.drainOwnPending().catch((error) => this.report(error));
+      }
     } finally {
-      await Promise.all(this.running$);
+      await this.settle();
       await this.flushAcks(true);
-      pool.discard(this.conn);
+      this.dropConnection();
     }
+  }
+
+  /** Waits until nothing is queued or running. */
+  private async settle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.all([...this.tasks]);
+  }
+
+  private dropConnection(): void {
+    if (this.conn) this.group.stream.context.pool.discard(this.conn);
+    this.conn = undefined;
   }
 
   private async readNew(count: number, blockMs: number): Promise<RawGroupEntry[]> {
     const args: (string | number)[] = ['GROUP', this.group.name, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.group.stream.key, '>'];
-    const pool = this.group.stream.context.pool;
-    const reply = await withDeadline(this.conn, (c) => c.call('XREADGROUP', args) as Promise<[string, RawGroupEntry[]][] | null>, {
-      blockMs,
-      signal: this.abort.signal,
-      onCut: (c) => {
-        pool.discard(c);
-        if (this.running) this.conn = pool.dedicated();
-      },
-    });
-    return singleStreamReply<RawGroupEntry>(reply);
+    const context = this.group.stream.context;
+    context.assertOpen();
+    const conn = (this.conn ??= context.pool.dedicated());
+    try {
+      const reply = await blockingCall(conn, this.group.stream.key, (c) => c.call('XREADGROUP', args) as Promise<[string, RawGroupEntry[]][] | null>, {
+        blockMs,
+        signal: this.abort.signal,
+      });
+      return singleStreamReply<RawGroupEntry>(reply);
+    } catch (error) {
+      // Never reuse a connection whose reply may still come: the next read opens a fresh one.
+      if (error instanceof AbortedError) this.readCutByStop = true;
+      if (error instanceof AbortedError || error instanceof BlockingCutError || !isReplyError(error)) this.dropConnection();
+      throw error;
+    }
   }
 
   /** Re-reads this consumer's own pending entries (delivered to it, never acked) and queues them. */
@@ -296,8 +378,7 @@ class GroupWorker<T> extends EventEmitter {
       if (raw.length === 0) return;
       after = raw[raw.length - 1]![0];
       const fresh = raw.filter(([id]) => !this.held.has(id));
-      const counts = await this.deliveryCounts(fresh.map(([id]) => id));
-      this.accept(fresh, counts);
+      this.accept(fresh, await this.deliveryCounts(fresh, raw.length));
       if (raw.length < this.count) return;
       if (this.queue.length >= this.count) {
         // Plenty to do; the rest is drained on a later pass.
@@ -316,15 +397,15 @@ class GroupWorker<T> extends EventEmitter {
     const fresh = entries.filter(([id]) => !this.held.has(id));
     if (fresh.length === 0) return;
     this.counters.claimed += fresh.length;
-    this.emit('claimed', fresh.map(([id]) => id));
-    this.accept(fresh, await this.deliveryCounts(fresh.map(([id]) => id)));
+    this.notify('claimed', fresh.map(([id]) => id));
+    this.accept(fresh, await this.deliveryCounts(fresh, fresh.length + this.held.size));
   }
 
-  /** Delivery counts of entries this consumer holds, from XPENDING. */
-  private async deliveryCounts(ids: string[]): Promise<Map<string, number>> {
+  /** Delivery counts (as Redis keeps them) of entries this consumer holds, from XPENDING. */
+  private async deliveryCounts(raw: RawGroupEntry[], atMost: number): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
-    if (ids.length === 0) return counts;
-    const pending = await this.group.pendingEntries({ consumer: this.consumer, start: ids[0]!, end: ids[ids.length - 1]!, count: ids.length + 10 });
+    if (raw.length === 0) return counts;
+    const pending = await this.group.pendingEntries({ consumer: this.consumer, start: raw[0]![0], end: raw[raw.length - 1]![0], count: atMost });
     for (const entry of pending) counts.set(entry.id, entry.deliveryCount);
     return counts;
   }
@@ -332,49 +413,51 @@ class GroupWorker<T> extends EventEmitter {
   private dropDeleted(ids: string[]): void {
     if (ids.length === 0) return;
     this.counters.deleted += ids.length;
-    this.emit('deleted', ids);
+    this.notify('deleted', ids);
   }
 
   /** Queues delivered entries and starts handlers for as many as there is room. */
   private accept(raw: RawGroupEntry[], deliveries: number | Map<string, number>): void {
     const deleted: string[] = [];
     for (const [id, fields] of raw) {
+      if (this.held.has(id)) continue;
       if (fields === null) {
         deleted.push(id);
         continue;
       }
-      if (this.held.has(id)) continue;
       this.held.add(id);
       this.queue.push({ id, fields, deliveries: typeof deliveries === 'number' ? deliveries : (deliveries.get(id) ?? 1) });
     }
     if (deleted.length) {
       // Pending ids whose data is gone can never be handled: ack them so they stop coming back.
-      this.enqueueAck(deleted, false);
+      for (const id of deleted) this.held.add(id);
+      this.enqueueAck(deleted);
       this.dropDeleted(deleted);
     }
     this.pump();
   }
 
+  /** Starts handlers while there is room; runs on after stop() too, until the queue is empty. */
   private pump(): void {
     while (this.inFlight < this.concurrency && this.queue.length > 0) {
       const take = this.work.kind === 'single' ? 1 : this.count;
       const items = this.queue.splice(0, take);
       this.inFlight++;
       this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.inFlight);
-      const task = this.handle(items)
+      const task: Promise<void> = this.handle(items)
         .catch((error) => {
-          // Only a bug or a broken connection gets here: the entries stay pending and are drained again.
+          // Only a bug gets here: the entries stay pending and are drained again.
           for (const item of items) this.held.delete(item.id);
           this.needsDrain = true;
           this.report(error);
         })
         .finally(() => {
-        this.inFlight--;
-        this.running$.delete(task);
-        this.pump();
-        if (this.queue.length < this.count) this.wake?.();
-      });
-      this.running$.add(task);
+          this.inFlight--;
+          this.tasks.delete(task);
+          this.pump();
+          if (this.queue.length < this.count) this.wake?.();
+        });
+      this.tasks.add(task);
     }
   }
 
@@ -384,6 +467,7 @@ class GroupWorker<T> extends EventEmitter {
     const valid: Item[] = [];
     for (const item of items) {
       if (item.deliveries > this.maxDeliveries) {
+        // Delivered too often already (a consumer crashed on it each time): do not run it again.
         await this.deadLetter(item, 'max-deliveries', new Error(`delivered ${item.deliveries} times (max ${this.maxDeliveries})`));
         continue;
       }
@@ -406,47 +490,57 @@ class GroupWorker<T> extends EventEmitter {
       for (let i = 0; i < valid.length; i++) {
         const item = valid[i]!;
         this.counters.failed++;
-        this.emit('failed', entries[i]!, error, { ...this.where, deliveryCount: item.deliveries });
+        this.notify('failed', entries[i]!, error, { ...this.where, deliveryCount: item.deliveries });
         if (item.deliveries >= this.maxDeliveries) await this.deadLetter(item, 'max-deliveries', error);
         else this.scheduleRetry(item);
       }
       return;
     }
     this.counters.processed += valid.length;
-    for (let i = 0; i < valid.length; i++) this.emit('processed', entries[i]!, { ...this.where, deliveryCount: valid[i]!.deliveries });
-    this.enqueueAck(valid.map((item) => item.id), true);
+    for (let i = 0; i < valid.length; i++) this.notify('processed', entries[i]!, { ...this.where, deliveryCount: valid[i]!.deliveries });
+    this.enqueueAck(valid.map((item) => item.id));
   }
 
   private scheduleRetry(item: Item): void {
     if (!this.running) {
-      // Left pending: this consumer drains it on its next start, or another claims it.
-      this.held.delete(item.id);
+      // Stopping: left pending (and held, so the last drain skips it). This consumer drains it on
+      // its next start, or another one claims it.
       return;
     }
     const { delayMs, factor, maxDelayMs, jitter } = this.retry;
     const base = Math.min(maxDelayMs, delayMs * factor ** Math.max(0, item.deliveries - 1));
     const delay = Math.max(0, Math.round(base * (1 + (Math.random() * 2 - 1) * jitter)));
     this.counters.retried++;
-    this.emit('retried', item.id, delay, item.deliveries + 1);
+    this.notify('retried', item.id, delay, item.deliveries + 1);
     const timer = setTimeout(() => {
       this.retryTimers.delete(item.id);
-      void this.redeliver(item, delay);
+      void this.redeliver(item);
     }, delay);
     this.retryTimers.set(item.id, timer);
   }
 
-  /** Delivers a failed entry again: XCLAIM to ourselves counts the delivery in Redis. */
-  private async redeliver(item: Item, delay: number): Promise<void> {
-    this.held.delete(item.id);
+  /**
+   * Delivers a failed entry again with XCLAIM to ourselves, so Redis counts the delivery (and a
+   * worker that takes over after a crash sees the right count). If another consumer claimed it
+   * meanwhile, or it was acked or deleted, it is no longer ours.
+   */
+  private async redeliver(item: Item): Promise<void> {
     if (!this.running) return;
     try {
-      // Another consumer that claimed it meanwhile reset its idle time; then it is theirs.
-      const raw = await this.group.claimRaw(this.consumer, Math.max(0, delay - 50), [item.id]);
+      const [pending] = await this.group.pendingEntries({ start: item.id, end: item.id, count: 1 });
+      if (!pending || pending.consumer !== this.consumer) {
+        this.held.delete(item.id);
+        return;
+      }
+      // Half the idle time seen: if someone claims it in between, its idle time drops and this fails.
+      const raw = await this.group.claimRaw(this.consumer, Math.floor(pending.idleMs / 2), [item.id]);
+      this.held.delete(item.id);
       const [entry] = raw;
       if (!entry) return;
-      this.accept([entry], item.deliveries + 1);
+      this.accept([entry], pending.deliveryCount + 1);
     } catch (error) {
       // It stays pending; the next drain of our own pending list picks it up.
+      this.held.delete(item.id);
       this.needsDrain = true;
       this.report(error);
     }
@@ -480,7 +574,7 @@ class GroupWorker<T> extends EventEmitter {
         await redis.call('XADD', [this.deadLetterKey, '*', ...fields]);
         break;
       } catch (failure) {
-        if (!this.running || attempt >= 5) {
+        if (attempt >= 5 || this.clientClosed()) {
           // Not copied: leave it pending rather than ack it unseen.
           this.held.delete(item.id);
           this.needsDrain = true;
@@ -491,34 +585,43 @@ class GroupWorker<T> extends EventEmitter {
       }
     }
     this.counters.deadLettered++;
-    this.emit('deadLettered', item.id, reason, error);
-    this.enqueueAck([item.id], false);
+    this.notify('deadLettered', item.id, reason, error);
+    this.enqueueAck([item.id]);
   }
 
-  private enqueueAck(ids: string[], _processed: boolean): void {
+  private enqueueAck(ids: string[]): void {
     for (const id of ids) this.toAck.push(id);
-    if (!this.ackFlush) this.ackFlush = Promise.resolve().then(() => this.flushAcks(false));
+    this.ackFlush ??= Promise.resolve().then(() => this.flushAcks(false));
   }
 
   /** Sends the collected acks in one XACK, retrying through connection trouble. */
   private async flushAcks(final: boolean): Promise<void> {
-    if (this.ackFlush && final) await this.ackFlush.catch(() => undefined);
+    if (final && this.ackFlush) await this.ackFlush.catch(() => undefined);
     for (let attempt = 0; this.toAck.length > 0; attempt++) {
       const ids = this.toAck.splice(0, this.toAck.length);
       try {
         await this.group.ack(...ids);
         for (const id of ids) this.held.delete(id);
+        this.counters.acked += ids.length;
+        this.notify('acked', ids);
+        attempt = -1;
       } catch (error) {
         this.toAck.unshift(...ids);
-        if (!StreamkitError.is(error) || attempt >= (final ? 20 : 50)) {
-          // They stay pending: processed again after a restart, which at-least-once allows.
+        if (!StreamkitError.is(error) || this.clientClosed() || attempt >= (final ? 20 : 50)) {
+          // They stay pending: handled again after a drain or a claim, which at-least-once allows.
           this.report(error);
           for (const id of this.toAck.splice(0)) this.held.delete(id);
+          this.needsDrain = true;
           break;
         }
         await sleep(Math.min(50 * 2 ** Math.min(attempt, 5), 1000));
       }
     }
-    this.ackFlush = undefined;
+    if (!final) this.ackFlush = undefined;
   }
+}
+
+/** A Redis error reply (the connection itself is fine). */
+function isReplyError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ReplyError';
 }
