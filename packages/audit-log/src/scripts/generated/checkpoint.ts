@@ -1,0 +1,6 @@
+// Generated from checkpoint-2.lua by scripts/lua-to-ts.mjs. Do not edit.
+export const checkpoint = {
+  name: "checkpoint",
+  numberOfKeys: 2,
+  lua: "--[[\n  Stores a signed checkpoint, only if the newest stored checkpoint is still the one the new one\n  chains to (compare-and-set), and, for a prune checkpoint, only if the log is not on legal hold.\n\n  KEYS[1]   the checkpoint stream (entries: digest <hex> checkpoint <json>)\n  KEYS[2]   the meta hash (field legalHold)\n  ARGV[1]   the digest of the checkpoint the new one chains to, or \"\" for the first\n  ARGV[2]   the new checkpoint's digest\n  ARGV[3]   the new checkpoint (JSON)\n  ARGV[4]   \"1\" for a prune checkpoint\n\n  Reply:    {\"OK\", id}; {\"CONFLICT\", digestOfNewest}; {\"HOLD\"} (nothing written)\n]]\nif ARGV[4] == \"1\" and redis.call(\"HGET\", KEYS[2], \"legalHold\") == \"1\" then\n  return {\"HOLD\"}\nend\nlocal newest = redis.call(\"XREVRANGE\", KEYS[1], \"+\", \"-\", \"COUNT\", 1)\nlocal digest = \"\"\nif newest[1] then\n  local fields = newest[1][2]\n  for i = 1, #fields, 2 do\n    if fields[i] == \"digest\" then digest = fields[i + 1] end\n  end\nend\nif digest ~= ARGV[1] then\n  return {\"CONFLICT\", digest}\nend\nlocal id = redis.call(\"XADD\", KEYS[1], \"*\", \"digest\", ARGV[2], \"checkpoint\", ARGV[3])\nreturn {\"OK\", id}\n",
+} as const;

@@ -1,0 +1,525 @@
+import type { RedisClient } from '@streamkit/core';
+import { StreamId, type IdBound } from '@streamkit/core';
+import type { KeyObject } from 'node:crypto';
+import { entryHash, GENESIS_HASH } from './chain.js';
+import { checkpointDigest, checkSignature, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+import type { LogKeys } from './keys.js';
+
+/** What kind of tampering (or damage) a problem is. */
+export type ProblemKind = 'modified' | 'missing' | 'inserted' | 'reordered' | 'truncated' | 'bad-signature' | 'index-mismatch';
+
+/** One thing {@link AuditLog.verify} found wrong. */
+export interface VerifyProblem {
+  kind: ProblemKind;
+  /** The log entry id it concerns (for a checkpoint: the id of the entry the checkpoint names). */
+  id: string;
+  /** The entry's seq, when known. */
+  seq?: number;
+  /** For a checkpoint problem: the id of the checkpoint in the checkpoint stream. */
+  checkpointId?: string;
+  /** For an index problem: the index stream key. */
+  index?: string;
+  message: string;
+}
+
+/** Options of {@link AuditLog.verify}. */
+export interface VerifyOptions {
+  /** Verify from this entry on (its `prev` is taken on trust); default: from the start or the last prune checkpoint. */
+  from?: IdBound;
+  /** Verify up to this entry; default: the newest. */
+  to?: IdBound;
+  /** Checkpoints you kept elsewhere. The log must reach each one with the same hash, or it was cut short or rewritten. */
+  trusted?: Checkpoint | readonly Checkpoint[];
+  /** Called after each page with how many entries were checked out of the log's length. */
+  onProgress?: (progress: { checked: number; total: number }) => void;
+  /** Check the per-actor and per-resource indexes against the log (default true; only for a whole-log verify). */
+  indexes?: boolean;
+  /** Entries per XRANGE page (default 1000). */
+  pageSize?: number;
+}
+
+/** What {@link AuditLog.verify} found. */
+export interface VerifyResult {
+  /** True when there is no problem. */
+  ok: boolean;
+  /** How many log entries were checked. */
+  checked: number;
+  problems: VerifyProblem[];
+  /** The newest entry checked: its seq and hash (what a checkpoint would say). */
+  head: { seq: number; hash: string; id: string } | null;
+  /** How many signed checkpoints were checked against the log (stored and trusted). */
+  checkpoints: number;
+}
+
+interface Item {
+  id: string;
+  seq: number;
+  prev: string;
+  hash: string;
+  recomputed: string;
+  contentOk: boolean;
+  idOk: boolean;
+  actor: string | undefined;
+  resource: string | undefined;
+}
+
+type RawEntry = [string, string[]];
+
+/** What verify needs from the log. */
+export interface VerifyContext {
+  redis: RedisClient;
+  keys: LogKeys;
+  name: string;
+  verifyKeys: Map<string, KeyObject>;
+}
+
+function fnv(text: string, seed: number): number {
+  let h = seed ^ 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** Order-dependent fingerprint of (id, seq) pairs, the same over the log and over an index. */
+class Fingerprint {
+  count = 0;
+  h = 0;
+  add(id: string, seq: number): void {
+    this.count++;
+    this.h = Math.imul(this.h ^ fnv(id, seq | 0), 0x01000193) >>> 0;
+  }
+  equals(other: Fingerprint | undefined): boolean {
+    return other !== undefined && other.count === this.count && other.h === this.h;
+  }
+}
+
+function fieldsOf(flat: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]!] = flat[i + 1]!;
+  return out;
+}
+
+function parseItem(name: string, id: string, flat: string[]): Item | undefined {
+  let seqText: string | undefined, prev: string | undefined, hash: string | undefined, json: string | undefined;
+  if (flat.length === 8 && flat[0] === 'seq' && flat[2] === 'prev' && flat[4] === 'hash' && flat[6] === 'entry') {
+    seqText = flat[1];
+    prev = flat[3];
+    hash = flat[5];
+    json = flat[7];
+  } else {
+    const f = fieldsOf(flat);
+    seqText = f.seq;
+    prev = f.prev;
+    hash = f.hash;
+    json = f.entry;
+  }
+  const seq = Number(seqText);
+  if (!Number.isSafeInteger(seq) || seq < 1 || prev === undefined || hash === undefined || json === undefined) return undefined;
+  const recomputed = entryHash(name, seq, prev, json);
+  let actor: string | undefined, resource: string | undefined, entryId: unknown;
+  try {
+    const parsed = JSON.parse(json) as Record<string, unknown>;
+    actor = typeof parsed.actor === 'string' ? parsed.actor : undefined;
+    resource = typeof parsed.resource === 'string' ? parsed.resource : undefined;
+    entryId = parsed.id;
+  } catch {
+    // unparseable content: the hash check below fails or the entry was forged with a valid hash of junk
+  }
+  return { id, seq, prev, hash, recomputed, contentOk: recomputed === hash, idOk: entryId === id, actor, resource };
+}
+
+async function xinfo(redis: RedisClient, key: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const raw = (await redis.call('XINFO', ['STREAM', key])) as unknown;
+    if (Array.isArray(raw)) {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i + 1 < raw.length; i += 2) out[String(raw[i])] = raw[i + 1];
+      return out;
+    }
+    if (raw && typeof raw === 'object') return raw as Record<string, unknown>;
+    return undefined;
+  } catch (error) {
+    if (/no such key/i.test(error instanceof Error ? error.message : '')) return undefined;
+    throw error;
+  }
+}
+
+/** Pages through a stream with XRANGE, the next page requested while this one is processed. */
+async function* pages(redis: RedisClient, key: string, from: string, to: string, pageSize: number): AsyncGenerator<RawEntry[]> {
+  let start = from;
+  const fetch = (s: string) => {
+    const page = redis.call('XRANGE', [key, s, to, 'COUNT', pageSize]) as Promise<RawEntry[]>;
+    page.catch(() => undefined);
+    return page;
+  };
+  let pending: Promise<RawEntry[]> | undefined = fetch(start);
+  while (pending) {
+    const page: RawEntry[] = await pending;
+    pending = undefined;
+    if (page.length === pageSize) {
+      start = `(${page[page.length - 1]![0]}`;
+      pending = fetch(start);
+    }
+    if (page.length > 0) yield page;
+  }
+}
+
+/** Checks the hash chain, the signed checkpoints, the stream's counters and the indexes. */
+export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const { redis, keys, name } = ctx;
+  const pageSize = options.pageSize ?? 1000;
+  const whole = options.from === undefined && options.to === undefined;
+  const problems: VerifyProblem[] = [];
+  const reported = new Set<string>();
+  const report = (problem: VerifyProblem) => {
+    const tag = `${problem.kind}\0${problem.id}\0${problem.checkpointId ?? ''}`;
+    if (reported.has(tag)) return;
+    reported.add(tag);
+    problems.push(problem);
+  };
+  const problemIds = new Set<string>();
+
+  const [info, headRaw, storedRaw] = await Promise.all([
+    xinfo(redis, keys.log),
+    redis.call('HMGET', [keys.head, 'hash', 'seq', 'id']) as Promise<(string | null)[]>,
+    redis.call('XRANGE', [keys.checkpoints, '-', '+']) as Promise<RawEntry[]>,
+  ]);
+  const total = info ? Number(info.length) : 0;
+  const head = headRaw[0] ? { hash: headRaw[0], seq: Number(headRaw[1]), id: headRaw[2] ?? '0-0' } : undefined;
+
+  // Signed checkpoints: stored ones must chain and carry valid signatures; trusted ones must be valid.
+  const checkpoints: { checkpoint: Checkpoint; checkpointId?: string }[] = [];
+  let previousDigest: string | null = null;
+  for (const [checkpointId, flat] of storedRaw) {
+    const fields = fieldsOf(flat);
+    const checkpoint = parseCheckpoint(fields.checkpoint);
+    if (!checkpoint) {
+      report({ kind: 'inserted', id: '0-0', checkpointId, message: `checkpoint ${checkpointId} is not a checkpoint` });
+      continue;
+    }
+    const where = `checkpoint ${checkpointId} (size ${checkpoint.size})`;
+    const digest = checkpointDigest(checkpoint);
+    if (!checkSignature(checkpoint, ctx.verifyKeys) || checkpoint.log !== name) {
+      const why = ctx.verifyKeys.has(checkpoint.keyId) ? 'the signature does not match' : `no verify key "${checkpoint.keyId}"`;
+      report({ kind: 'bad-signature', id: checkpoint.headId, seq: checkpoint.size, checkpointId, message: `${where}: ${checkpoint.log !== name ? `signed for log "${checkpoint.log}"` : why}` });
+    } else {
+      if (fields.digest !== digest) report({ kind: 'modified', id: checkpoint.headId, checkpointId, message: `${where}: stored digest does not match its content` });
+      if (checkpoint.previous !== previousDigest) {
+        report({ kind: 'missing', id: checkpoint.headId, seq: checkpoint.size, checkpointId, message: `${where}: does not chain to the checkpoint stored before it (a checkpoint was removed or replaced)` });
+      }
+      checkpoints.push({ checkpoint, checkpointId });
+    }
+    previousDigest = digest;
+  }
+  const trustedList = options.trusted === undefined ? [] : Array.isArray(options.trusted) ? options.trusted : [options.trusted as Checkpoint];
+  for (const checkpoint of trustedList) {
+    if (!checkSignature(checkpoint, ctx.verifyKeys) || checkpoint.log !== name) {
+      report({ kind: 'bad-signature', id: checkpoint.headId, seq: checkpoint.size, message: `trusted checkpoint (size ${checkpoint.size}): the signature does not check out` });
+      continue;
+    }
+    checkpoints.push({ checkpoint });
+  }
+
+  // Where the chain starts: genesis, or the newest signed prune checkpoint.
+  let prune: Checkpoint | undefined;
+  for (const { checkpoint } of checkpoints) if (checkpoint.kind === 'prune' && (!prune || checkpoint.size > prune.size)) prune = checkpoint;
+  const bySize = new Map<number, { checkpoint: Checkpoint; checkpointId?: string }[]>();
+  for (const c of checkpoints) {
+    if (c.checkpoint.kind !== 'checkpoint' || (prune && c.checkpoint.size <= prune.size)) continue;
+    bySize.set(c.checkpoint.size, [...(bySize.get(c.checkpoint.size) ?? []), c]);
+  }
+
+  let expected: number | undefined = options.from === undefined ? (prune ? prune.size + 1 : 1) : undefined;
+  let links: string[] = options.from === undefined ? [prune ? prune.head : GENESIS_HASH] : [];
+  const held = new Map<number, Item>();
+  const missingSeqs = new Map<number, string>();
+  let checked = 0;
+  let last: Item | undefined;
+  const logPrints = new Map<string, Fingerprint>();
+  const printOf = (key: string) => {
+    let print = logPrints.get(key);
+    if (!print) logPrints.set(key, (print = new Fingerprint()));
+    return print;
+  };
+  const checkIndexes = whole && options.indexes !== false;
+
+  const flag = (item: Item, kind: ProblemKind, message: string) => {
+    problemIds.add(item.id);
+    report({ kind, id: item.id, seq: item.seq, message: `entry ${item.id} (seq ${item.seq}): ${message}` });
+  };
+
+  const accept = (item: Item) => {
+    if (!item.contentOk) flag(item, 'modified', 'its content does not hash to its stored hash');
+    else if (!item.idOk) flag(item, 'reordered', 'its content was written at another id');
+    for (const { checkpoint, checkpointId } of bySize.get(item.seq) ?? []) {
+      if (checkpoint.head !== item.hash || checkpoint.headId !== item.id) {
+        problemIds.add(item.id);
+        report({
+          kind: 'modified',
+          id: item.id,
+          seq: item.seq,
+          checkpointId,
+          message: `entry ${item.id} (seq ${item.seq}): differs from the signed checkpoint of size ${checkpoint.size} (the chain was rewritten up to here)`,
+        });
+      }
+    }
+    links = item.contentOk ? [item.hash] : [item.hash, item.recomputed];
+    expected = item.seq + 1;
+    last = item;
+    if (checkIndexes && item.contentOk && item.actor !== undefined && item.resource !== undefined) {
+      printOf(keys.actor(item.actor)).add(item.id, item.seq);
+      printOf(keys.resource(item.resource)).add(item.id, item.seq);
+    }
+    const early = held.get(expected);
+    if (early && links.includes(early.prev)) {
+      held.delete(expected);
+      flag(early, 'reordered', `it comes before seq ${early.seq - 1} in the log`);
+      accept(early);
+    }
+  };
+
+  const linked = (item: Item | undefined) => item !== undefined && links.includes(item.prev);
+
+  const process = (item: Item, next: Item | undefined, after: Item | undefined) => {
+    if (prune && item.seq <= prune.size && StreamId.compare(item.id, prune.headId) <= 0) return; // pruned, trim not finished
+    if (expected === undefined) {
+      expected = item.seq;
+      links = [item.prev];
+    }
+    if (item.seq === expected && linked(item)) {
+      if (next && next.seq === item.seq && linked(next)) {
+        // Two entries claim the same place: the one the chain goes on from is the real one.
+        const nextLinks = [next.hash, next.recomputed];
+        const itemLinks = [item.hash, item.recomputed];
+        const nextWins = after !== undefined && nextLinks.includes(after.prev) && !itemLinks.includes(after.prev);
+        const itemWins = after !== undefined && itemLinks.includes(after.prev);
+        if (nextWins || (!itemWins && !item.contentOk && next.contentOk)) {
+          flag(item, 'inserted', `a second entry for seq ${item.seq} that the chain does not go on from`);
+          return;
+        }
+      }
+      accept(item);
+      return;
+    }
+    if (item.seq === expected) {
+      if (next && next.seq === expected && linked(next)) {
+        flag(item, 'inserted', `its previous hash does not link to seq ${expected - 1}, and the next entry takes its place`);
+        return;
+      }
+      flag(item, 'modified', `its previous hash does not link to seq ${expected - 1}`);
+      accept(item);
+      return;
+    }
+    if (item.seq > expected) {
+      if (next && next.seq === expected && linked(next)) {
+        held.set(item.seq, item);
+        return;
+      }
+      if (!item.contentOk && linked(item)) {
+        flag(item, 'modified', `its seq was changed (expected ${expected})`);
+        accept({ ...item, seq: expected });
+        return;
+      }
+      const from = expected;
+      for (let s = from; s < item.seq; s++) if (missingSeqs.size < 100_000) missingSeqs.set(s, item.id);
+      const count = item.seq - from;
+      problemIds.add(item.id);
+      report({
+        kind: 'missing',
+        id: item.id,
+        seq: item.seq,
+        message: `${count} entr${count === 1 ? 'y' : 'ies'} (seq ${from}${count > 1 ? `…${item.seq - 1}` : ''}) missing before entry ${item.id}`,
+      });
+      accept(item);
+      return;
+    }
+    if (missingSeqs.has(item.seq)) {
+      const before = missingSeqs.get(item.seq);
+      missingSeqs.delete(item.seq);
+      flag(item, 'reordered', `it belongs before entry ${before}`);
+      return;
+    }
+    flag(item, 'inserted', `seq ${item.seq} comes after seq ${expected - 1}: not part of the chain`);
+  };
+
+  const window: Item[] = [];
+  const start = options.from === undefined ? '-' : StreamId.bound(options.from, 'start');
+  const end = options.to === undefined ? '+' : StreamId.bound(options.to, 'end');
+  for await (const page of pages(redis, keys.log, start, end, pageSize)) {
+    for (const [id, flat] of page) {
+      checked++;
+      const item = parseItem(name, id, flat);
+      if (!item) {
+        problemIds.add(id);
+        report({ kind: 'modified', id, message: `entry ${id}: not an audit entry (fields ${flat.filter((_, i) => i % 2 === 0).join(', ')})` });
+        continue;
+      }
+      window.push(item);
+      if (window.length === 3) {
+        process(window[0]!, window[1], window[2]);
+        window.shift();
+      }
+    }
+    options.onProgress?.({ checked, total });
+  }
+  while (window.length > 0) {
+    process(window[0]!, window[1], window[2]);
+    window.shift();
+  }
+  for (const item of held.values()) flag(item, 'inserted', `seq ${item.seq} never fits into the chain`);
+
+  const lastSeq = last?.seq ?? (prune ? prune.size : 0);
+  if (options.to === undefined) {
+    for (const { checkpoint, checkpointId } of checkpoints) {
+      if (checkpoint.kind === 'checkpoint' && checkpoint.size > lastSeq) {
+        report({
+          kind: 'truncated',
+          id: checkpoint.headId,
+          seq: checkpoint.size,
+          checkpointId,
+          message: `a signed checkpoint says the log had ${checkpoint.size} entries (up to ${checkpoint.headId}); it ends at seq ${lastSeq}`,
+        });
+      }
+    }
+    if (head && whole) {
+      if (head.seq > lastSeq) {
+        report({ kind: 'truncated', id: head.id, seq: head.seq, message: `the chain head says ${head.seq} entries (up to ${head.id}); the log ends at seq ${lastSeq}` });
+      } else if (last && head.seq < last.seq) {
+        // Entries after the head were not written by the append script.
+        for (const problem of problems) {
+          if (problem.seq !== undefined && problem.seq > head.seq && problem.kind === 'modified' && !problem.checkpointId) problem.kind = 'inserted';
+        }
+        if (last.contentOk && last.seq > head.seq && !problemIds.has(last.id)) {
+          flag(last, 'inserted', `it is after the chain head (seq ${head.seq}): not written by the append script`);
+        }
+        await flagAfterHead(ctx, head, flag, problemIds, pageSize);
+      }
+    }
+  }
+
+  if (whole && info) {
+    // The stream's own counters: only XTRIM (prune) may remove entries, and it leaves max-deleted-entry-id alone.
+    const maxDeleted = String(info['max-deleted-entry-id'] ?? '0-0');
+    const entriesAdded = Number(info['entries-added'] ?? NaN);
+    const pruned = prune ? prune.size : 0;
+    if (maxDeleted !== '0-0') {
+      report({ kind: 'missing', id: maxDeleted, message: `entry ${maxDeleted} was deleted with XDEL (the stream's max-deleted-entry-id)` });
+    }
+    if (Number.isFinite(entriesAdded)) {
+      if (entriesAdded > total + pruned) {
+        const gone = entriesAdded - total - pruned;
+        report({
+          kind: 'missing',
+          id: maxDeleted !== '0-0' ? maxDeleted : (last?.id ?? '0-0'),
+          message: `${gone} entr${gone === 1 ? 'y was' : 'ies were'} removed outside pruning (entries-added ${entriesAdded}, length ${total}, pruned ${pruned})`,
+        });
+      } else if (entriesAdded < total + pruned) {
+        report({
+          kind: 'modified',
+          id: String(info['recorded-first-entry-id'] ?? '0-0'),
+          message: `the log stream was recreated (entries-added ${entriesAdded} is less than length ${total} plus pruned ${pruned})`,
+        });
+      }
+    }
+  }
+
+  if (checkIndexes) await verifyIndexes(ctx, logPrints, prune, report, problemIds, pageSize);
+
+  return {
+    ok: problems.length === 0,
+    checked,
+    problems,
+    head: last ? { seq: last.seq, hash: last.hash, id: last.id } : null,
+    checkpoints: checkpoints.length,
+  };
+}
+
+/** Flags every entry after the head (they were not written by the append script). */
+async function flagAfterHead(
+  ctx: VerifyContext,
+  head: { id: string; seq: number },
+  flag: (item: Item, kind: ProblemKind, message: string) => void,
+  problemIds: Set<string>,
+  pageSize: number,
+): Promise<void> {
+  for await (const page of pages(ctx.redis, ctx.keys.log, `(${head.id}`, '+', pageSize)) {
+    for (const [id, flat] of page) {
+      if (problemIds.has(id)) continue;
+      const item = parseItem(ctx.name, id, flat);
+      if (item) flag(item, 'inserted', `it is after the chain head (seq ${head.seq}): not written by the append script`);
+    }
+  }
+}
+
+async function verifyIndexes(
+  ctx: VerifyContext,
+  logPrints: Map<string, Fingerprint>,
+  prune: Checkpoint | undefined,
+  report: (problem: VerifyProblem) => void,
+  problemIds: Set<string>,
+  pageSize: number,
+): Promise<void> {
+  const { redis, keys } = ctx;
+  const members = new Set<string>(logPrints.keys());
+  let cursor = '0';
+  do {
+    const [next, batch] = (await redis.call('SSCAN', [keys.indexes, cursor, 'COUNT', 1000])) as [string, string[]];
+    cursor = next;
+    for (const key of batch) members.add(key);
+  } while (cursor !== '0');
+
+  const start = prune ? `(${prune.headId}` : '-';
+  const mismatched: string[] = [];
+  const list = [...members];
+  // A few index streams at a time, each paged.
+  const concurrency = 16;
+  for (let i = 0; i < list.length; i += concurrency) {
+    await Promise.all(
+      list.slice(i, i + concurrency).map(async (key) => {
+        const print = new Fingerprint();
+        for await (const page of pages(redis, key, start, '+', pageSize)) {
+          for (const [id, flat] of page) print.add(id, Number(flat[0] === 's' ? flat[1] : fieldsOf(flat).s));
+        }
+        const fromLog = logPrints.get(key) ?? new Fingerprint();
+        if (!fromLog.equals(print)) mismatched.push(key);
+      }),
+    );
+  }
+  for (const key of mismatched) await explainIndex(ctx, key, start, report, problemIds, pageSize);
+}
+
+/** Names the entries where one index stream and the log disagree. */
+async function explainIndex(
+  ctx: VerifyContext,
+  key: string,
+  start: string,
+  report: (problem: VerifyProblem) => void,
+  problemIds: Set<string>,
+  pageSize: number,
+): Promise<void> {
+  const { redis, keys, name } = ctx;
+  const isActor = key.startsWith(keys.actor(''));
+  const owner = key.slice((isActor ? keys.actor('') : keys.resource('')).length);
+  const indexed = new Map<string, number>();
+  for await (const page of pages(redis, key, start, '+', pageSize)) {
+    for (const [id, flat] of page) indexed.set(id, Number(fieldsOf(flat).s));
+  }
+  const inLog = new Map<string, number>();
+  for await (const page of pages(redis, keys.log, start, '+', pageSize)) {
+    for (const [id, flat] of page) {
+      const item = parseItem(name, id, flat);
+      if (item && item.contentOk && (isActor ? item.actor : item.resource) === owner) inLog.set(id, item.seq);
+    }
+  }
+  const what = `${isActor ? 'actor' : 'resource'} index "${owner}"`;
+  for (const [id, seq] of indexed) {
+    if (problemIds.has(id)) continue;
+    if (inLog.get(id) !== seq) {
+      report({ kind: 'index-mismatch', id, seq, index: key, message: `${what} has entry ${id} (seq ${seq}) that the log does not match` });
+    }
+  }
+  for (const [id, seq] of inLog) {
+    if (!indexed.has(id)) {
+      report({ kind: 'index-mismatch', id, seq, index: key, message: `${what} lacks log entry ${id} (seq ${seq})` });
+    }
+  }
+}
