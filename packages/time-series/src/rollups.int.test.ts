@@ -1,0 +1,226 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createStreamClient, type StreamClient } from '@streamkit/core';
+import { closeTestClient, redisTargets, useRedis } from '@streamkit/testing';
+import { describe, expect, it } from 'vitest';
+import { createTimeSeries, type TimeSeries } from './index.js';
+import { diffSamples, random, referenceRange, type Point } from './test/reference.js';
+
+const T0 = 1_700_000_000_000;
+type RawEntry = [string, string[]];
+
+/** Every raw sample of a series, read back from Redis. */
+async function rawPoints(series: TimeSeries, fields: readonly string[]): Promise<Point[]> {
+  const samples = await series.range();
+  return samples.map((s) => ({ ts: s.timestamp, v: fields.map((f) => s.values[f]!) }));
+}
+
+/** The closed buckets and open buckets of every level, as stored. */
+async function rollupState(series: TimeSeries, redis: StreamClient['redis']) {
+  const levels = await Promise.all(series.rollups.map((r) => redis.xrange(series.keys.level(r.bucketMs), '-', '+') as Promise<RawEntry[]>));
+  const meta = await redis.hgetall(series.keys.meta);
+  const open = Object.fromEntries(Object.entries(meta).filter(([k]) => k.startsWith('o:')));
+  return { levels, open };
+}
+
+/** Checks every rollup level's bucket counts and sums against the raw samples. */
+async function expectRollupsMatchRaw(series: TimeSeries, redis: StreamClient['redis'], fields: readonly string[]) {
+  const points = await rawPoints(series, fields);
+  for (const { bucketMs } of series.rollups) {
+    const entries = (await redis.xrange(series.keys.level(bucketMs), '-', '+')) as RawEntry[];
+    const counts = new Map<number, number>();
+    for (const p of points) counts.set(p.ts - (p.ts % bucketMs), (counts.get(p.ts - (p.ts % bucketMs)) ?? 0) + 1);
+    const closed = [...counts.keys()].sort((a, b) => a - b).slice(0, -1);
+    expect(entries.map(([id]) => Number(id.split('-')[0]))).toEqual(closed);
+    for (const [id, flat] of entries) expect(Number(flat[1]), `level ${bucketMs} bucket ${id}`).toBe(counts.get(Number(id.split('-')[0])));
+    for (const aggregation of ['count', 'sum', 'min', 'max', 'first', 'last', 'std.p'] as const) {
+      const options = { aggregation, bucketMs };
+      expect(diffSamples(await series.range('-', '+', options), referenceRange(points, fields, '-', '+', options)), `${aggregation}/${bucketMs}`).toBeUndefined();
+    }
+  }
+  return points;
+}
+
+describe.each(redisTargets())('rollups on %s', (target) => {
+  const ctx = useRedis(target);
+  const clientOf = (): StreamClient => createStreamClient({ redis: ctx.redis, prefix: ctx.prefix });
+
+  it('keeps raw samples and each rollup level for their own retention', async () => {
+    const series = createTimeSeries({
+      client: clientOf(),
+      name: 'kept',
+      retentionMs: 600_000,
+      rollups: [
+        { bucketMs: 10_000, retentionMs: 1_800_000 },
+        { bucketMs: 60_000, retentionMs: 7_200_000 },
+      ],
+    });
+    const rnd = random(5);
+    const points: Point[] = [];
+    for (let i = 0; i < 3 * 3_600; i++) points.push({ ts: T0 + i * 1_000, v: [Math.round(rnd() * 10_000) / 100] });
+    for (let i = 0; i < points.length; i += 1_000) {
+      await series.addMany(points.slice(i, i + 1_000).map((p) => ({ timestamp: p.ts, value: p.v[0]! })));
+    }
+    const last = points[points.length - 1]!.ts;
+    // Storage is trimmed approximately (MINID ~, whole radix-tree nodes) ...
+    const rawLength = await ctx.redis.xlen(series.keys.raw);
+    expect(rawLength).toBeGreaterThanOrEqual(600);
+    expect(rawLength).toBeLessThan(points.length / 2);
+    const level10 = await ctx.redis.xlen(series.keys.level(10_000));
+    expect(level10).toBeGreaterThanOrEqual(179);
+    expect(level10).toBeLessThan(points.length / 10 / 2);
+    const level60 = await ctx.redis.xlen(series.keys.level(60_000));
+    expect(level60).toBeGreaterThanOrEqual(120);
+    expect(level60).toBeLessThan(3 * 60);
+    // ... and queries see exactly what the retention keeps.
+    const raw = await series.range();
+    expect(raw[0]!.timestamp).toBe(last - 600_000);
+    expect(raw).toHaveLength(601);
+    const visible10 = Math.floor(last / 10_000) * 10_000 - 1_800_000;
+    const visible60 = Math.floor(last / 60_000) * 60_000 - 7_200_000;
+    for (const [bucketMs, visibleFrom] of [
+      [10_000, visible10],
+      [60_000, visible60],
+      [120_000, visible60],
+      [7_000, last - 600_000],
+    ] as const) {
+      const options = { aggregation: 'avg', bucketMs } as const;
+      const actual = await series.range('-', '+', options);
+      expect(diffSamples(actual, referenceRange(points, ['value'], '-', '+', options, false, visibleFrom)), String(bucketMs)).toBeUndefined();
+    }
+    // Older than the 60 s level keeps: nothing.
+    expect(await series.range(T0, visible60 - 1, { aggregation: 'avg', bucketMs: 60_000 })).toEqual([]);
+    const info = await series.info();
+    expect(info).toMatchObject({ name: 'kept', samples: rawLength, lastTimestamp: last, retentionMs: 600_000 });
+    expect(info.rollups.map((r) => [r.bucketMs, r.buckets])).toEqual([
+      [10_000, level10 + 1],
+      [60_000, level60 + 1],
+    ]);
+    expect(info.memoryBytes).toBeGreaterThan(0);
+  });
+
+  it('rebuilds rollups from raw data, repairing damaged levels', async () => {
+    const fields = ['a', 'b'];
+    const series = createTimeSeries({ client: clientOf(), name: 'repair', fields, rollups: [{ bucketMs: 1_000 }, { bucketMs: 60_000 }] });
+    const rnd = random(8);
+    let t = T0;
+    const points: { timestamp: number; value: { a: number; b: number } }[] = [];
+    for (let i = 0; i < 6_000; i++) {
+      t += Math.floor(rnd() * 900);
+      points.push({ timestamp: t, value: { a: Math.round(rnd() * 1e5) / 100, b: Math.floor(rnd() * 7) } });
+    }
+    await series.addMany(points);
+    const before = await rollupState(series, ctx.redis);
+    expect(before.levels[0]!.length).toBeGreaterThan(1_000);
+
+    // Damage: a lost bucket, an edited bucket, a lost open bucket.
+    const [lostId] = before.levels[0]![100]!;
+    const [editedId, editedFields] = before.levels[1]![3]!;
+    await ctx.redis.xdel(series.keys.level(1_000), lostId);
+    await ctx.redis.xdel(series.keys.level(60_000), editedId);
+    await ctx.redis.hdel(series.keys.meta, 'o:60000');
+    expect(editedFields[0]).toBe('n');
+
+    const result = await series.rebuildRollups();
+    expect(result.samples).toBe(points.length);
+    expect(await rollupState(series, ctx.redis)).toEqual(before);
+    await expectRollupsMatchRaw(series, ctx.redis, fields);
+  });
+
+  it('rebuilds only what raw data still covers once raw samples were trimmed', async () => {
+    const series = createTimeSeries({ client: clientOf(), name: 'partial', retentionMs: 300_000, rollups: [{ bucketMs: 60_000 }] });
+    const points: Point[] = [];
+    for (let i = 0; i < 3_600; i++) points.push({ ts: T0 + i * 1_000 + (i % 7), v: [i % 13] });
+    await series.addMany(points.map((p) => ({ timestamp: p.ts, value: p.v[0]! })));
+    const options = { aggregation: 'sum', bucketMs: 60_000 } as const;
+    const expected = referenceRange(points, ['value'], '-', '+', options);
+    expect(diffSamples(await series.range('-', '+', options), expected)).toBeUndefined();
+    const oldest = (await ctx.redis.xrange(series.keys.raw, '-', '+', 'COUNT', 1)) as RawEntry[];
+    expect(Number(oldest[0]![0].split('-')[0])).toBeGreaterThan(T0 + 60_000);
+    await series.rebuildRollups();
+    expect(diffSamples(await series.range('-', '+', options), expected)).toBeUndefined();
+  });
+
+  it('rebuilds when a rollup level is added to an existing series', async () => {
+    const points: Point[] = [];
+    for (let i = 0; i < 2_000; i++) points.push({ ts: T0 + i * 500, v: [(i * 37) % 101] });
+    const v1 = createTimeSeries({ client: clientOf(), name: 'grown', rollups: [{ bucketMs: 10_000 }] });
+    await v1.addMany(points.slice(0, 1_500).map((p) => ({ timestamp: p.ts, value: p.v[0]! })));
+    const v2 = createTimeSeries({ client: clientOf(), name: 'grown', rollups: [{ bucketMs: 10_000 }, { bucketMs: 60_000 }] });
+    await v2.addMany(points.slice(1_500).map((p) => ({ timestamp: p.ts, value: p.v[0]! })));
+    await expectRollupsMatchRaw(v2, ctx.redis, ['value']);
+    await expect(createTimeSeries({ client: clientOf(), name: 'grown', fields: ['x'] }).add({ x: 1 })).rejects.toThrow(
+      /exists with fields \["value"\], not \["x"\]/,
+    );
+  });
+
+  it('stays correct with several writers at once (each batch is one atomic script)', async () => {
+    const fields = ['a', 'b'];
+    const connections = [target.connect(), target.connect(), target.connect()];
+    try {
+      const writers = connections.map((redis, w) =>
+        createTimeSeries({
+          client: createStreamClient({ redis, prefix: ctx.prefix }),
+          name: 'shared',
+          fields,
+          rollups: [{ bucketMs: 100 }, { bucketMs: 1_000 }],
+          outOfOrder: w === 2 ? 'drop' : 'clamp',
+        }),
+      );
+      await Promise.all(
+        writers.map(async (series, w) => {
+          const rnd = random(w + 1);
+          for (let batch = 0; batch < 25; batch++) {
+            const points = [];
+            for (let i = 0; i < 100; i++) {
+              const ts = T0 + batch * 1_000 + i * 10 + Math.floor(rnd() * 10);
+              points.push({ timestamp: ts, value: { a: w * 1_000 + batch, b: i } });
+            }
+            await series.addMany(points);
+          }
+        }),
+      );
+      const points = await expectRollupsMatchRaw(writers[0]!, ctx.redis, fields);
+      expect(points.length).toBeGreaterThan(5_000);
+      expect(await writers[1]!.rebuildRollups()).toMatchObject({ samples: points.length });
+      await expectRollupsMatchRaw(writers[1]!, ctx.redis, fields);
+    } finally {
+      await Promise.all(connections.map((c) => closeTestClient(c)));
+    }
+  });
+
+  it('a writer SIGKILLed mid-batch leaves rollups that match raw data, and a rebuild agrees', async () => {
+    const fields = ['a', 'b'];
+    const address = target.name === 'cluster' ? JSON.stringify(target.startupNodes) : target.url!;
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@streamkit/source', '--import', 'tsx', fileURLToPath(new URL('./test/writer.ts', import.meta.url)), target.name, address, ctx.prefix, 'crash'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    let errors = '';
+    child.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const exited = once(child, 'exit');
+    // Kill while the third batch (25,000 samples, sent as three scripts) is on its way.
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('sending 2')) setTimeout(resolve, 5);
+      });
+      child.once('exit', (code) => reject(new Error(`writer exited early (${code}): ${errors}`)));
+    });
+    child.kill('SIGKILL');
+    await exited;
+    expect(output).toContain('written 1');
+
+    const series = createTimeSeries({ client: clientOf(), name: 'crash', fields, rollups: [{ bucketMs: 1_000 }, { bucketMs: 60_000 }] });
+    const points = await expectRollupsMatchRaw(series, ctx.redis, fields);
+    expect(points.length).toBeGreaterThanOrEqual(50_000);
+    // Each script call (10,000 samples at most) is all or nothing: the total is a sum of whole chunks.
+    expect([0, 10_000, 20_000]).toContain(points.length % 25_000);
+    const before = await rollupState(series, ctx.redis);
+    expect(await series.rebuildRollups()).toMatchObject({ samples: points.length });
+    expect(await rollupState(series, ctx.redis)).toEqual(before);
+  });
+});
