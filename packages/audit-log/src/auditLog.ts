@@ -500,25 +500,25 @@ export class AuditLog {
    */
   export(options: ExportOptions): Readable {
     if (!options || (options.format !== 'jsonl' && options.format !== 'csv')) throw new ConfigError(`audit log "${this.name}": export format must be "jsonl" or "csv"`);
+    return Readable.from(this.exportLines(options), { objectMode: false });
+  }
+
+  private async *exportLines(options: ExportOptions): AsyncGenerator<string> {
     const { format, onProgress } = options;
-    const self = this;
-    async function* lines(): AsyncGenerator<string> {
-      const total = onProgress ? await self.length() : 0;
-      let done = 0;
-      if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-      let chunk = '';
-      for await (const entry of self.entries({ from: options.from, to: options.to })) {
-        chunk += format === 'csv' ? toCsvRow(entry) : `${JSON.stringify({ ...entry, time: entry.time.toISOString() })}\n`;
-        if (++done % 1000 === 0) {
-          yield chunk;
-          chunk = '';
-          onProgress?.({ done, total });
-        }
+    const total = onProgress ? await this.length() : 0;
+    let done = 0;
+    if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
+    let chunk = '';
+    for await (const entry of this.entries({ from: options.from, to: options.to })) {
+      chunk += format === 'csv' ? toCsvRow(entry) : `${JSON.stringify({ ...entry, time: entry.time.toISOString() })}\n`;
+      if (++done % 1000 === 0) {
+        yield chunk;
+        chunk = '';
+        onProgress?.({ done, total });
       }
-      if (chunk) yield chunk;
-      onProgress?.({ done, total });
     }
-    return Readable.from(lines(), { objectMode: false });
+    if (chunk) yield chunk;
+    onProgress?.({ done, total });
   }
 
   /** Deletes every key of the log: entries, indexes, head, checkpoints, subject keys. Refused under legal hold. */

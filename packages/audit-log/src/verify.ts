@@ -401,6 +401,10 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
     const maxDeleted = String(info['max-deleted-entry-id'] ?? '0-0');
     const entriesAdded = Number(info['entries-added'] ?? NaN);
     const pruned = prune ? prune.size : 0;
+    const lastGenerated = String(info['last-generated-id'] ?? '0-0');
+    if (last && options.to === undefined && StreamId.compare(lastGenerated, last.id) > 0) {
+      report({ kind: 'truncated', id: lastGenerated, message: `the stream generated ids up to ${lastGenerated} but ends at ${last.id} (its newest entries were removed)` });
+    }
     if (maxDeleted !== '0-0') {
       report({ kind: 'missing', id: maxDeleted, message: `entry ${maxDeleted} was deleted with XDEL (the stream's max-deleted-entry-id)` });
     }
