@@ -231,7 +231,8 @@ export class Stream<T = Record<string, string>, TInput = T> {
     }
     const trim = trimArguments(options, this.key);
     if (items.length === 0) return [];
-    const batch: string[][] = new Array(items.length);
+    // One flat list, per entry its size then id, field, value, … (see add-many-1.lua).
+    const batch: string[] = [];
     let previous: { ms: bigint; seq: bigint | null } | undefined;
     for (let i = 0; i < items.length; i++) {
       const fields = this.codec.encode(items[i]!, this.key, i);
@@ -250,12 +251,12 @@ export class Stream<T = Record<string, string>, TInput = T> {
         }
         previous = current;
       }
-      fields.unshift(id);
-      batch[i] = fields;
+      batch.push(String(fields.length + 1), id);
+      for (let f = 0; f < fields.length; f++) batch.push(fields[f]!);
     }
     const reply = await this.command('XADD', async () => {
       try {
-        return await runScript<StreamId[] | null>(this.redis, addManyScript, [this.key], [
+        return await runScript<string | null>(this.redis, addManyScript, [this.key], [
           pack(batch),
           options.noMkStream ? '1' : '0',
           ids ? '1' : '0',
@@ -272,7 +273,7 @@ export class Stream<T = Record<string, string>, TInput = T> {
         throw error;
       }
     });
-    return reply ?? [];
+    return typeof reply === 'string' ? (reply.split(' ') as StreamId[]) : [];
   }
 
   /** Entries from `start` to `end` (XRANGE), oldest first. Bounds accept incomplete ids, `(id`, ms and Dates. */
