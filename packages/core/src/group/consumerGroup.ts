@@ -309,12 +309,12 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
    * Runs a reliable at-least-once worker: see {@link WorkerOptions}. Returns at once; the worker
    * runs until `stop()` or the signal aborts.
    */
-  consume(handler: Handler<T>, options: WorkerOptions = {}): Worker {
+  consume(handler: Handler<T>, options: WorkerOptions = {}): Worker<T> {
     return createWorker(this, { kind: 'single', handler }, options);
   }
 
   /** Like {@link consume}, with a handler that takes a batch of entries (up to `count`). */
-  consumeBatch(handler: BatchHandler<T>, options: WorkerOptions = {}): Worker {
+  consumeBatch(handler: BatchHandler<T>, options: WorkerOptions = {}): Worker<T> {
     return createWorker(this, { kind: 'batch', handler }, options);
   }
 }

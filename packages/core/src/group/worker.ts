@@ -113,7 +113,7 @@ export interface WorkerEvents<T = unknown> {
 }
 
 /** A running at-least-once consumer. */
-export interface Worker<T = unknown> extends EventEmitter<WorkerEvents<T> & Record<string, unknown[]>> {
+export interface Worker<T = unknown> extends EventEmitter<WorkerEvents<T>> {
   readonly consumer: string;
   /** Resolves once the worker has made sure its group exists (rejects when it cannot). */
   readonly ready: Promise<void>;

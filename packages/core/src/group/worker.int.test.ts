@@ -1,0 +1,363 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { closeTestClient, redisTargets, useRedis } from '@streamkit/testing';
+import type { Cluster, Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createStreamClient, type StreamClient } from '../client.js';
+import { ConfigError } from '../errors.js';
+import type { Worker } from './worker.js';
+import { gate, isBlocked, killClients, namedClient, waitFor } from './fixtures/helpers.js';
+
+const schema = z.object({ n: z.number() });
+
+describe.each(redisTargets())('worker on %s', (target) => {
+  const ctx = useRedis(target);
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step();
+  });
+
+  /** A client on the suite's connection, or on a new one named `name` (for CLIENT LIST). */
+  function open(name?: string): StreamClient {
+    let redis: Redis | Cluster = ctx.redis;
+    if (name) {
+      redis = namedClient(target, name);
+      cleanup.push(() => closeTestClient(redis));
+    }
+    const client = createStreamClient({ redis, prefix: ctx.prefix });
+    cleanup.push(() => client.close());
+    return client;
+  }
+  function track<W extends Worker<any>>(worker: W): W {
+    cleanup.push(() => worker.stop());
+    return worker;
+  }
+  const uniqueName = () => `sk-test-${randomBytes(4).toString('hex')}`;
+
+  async function orders(client: StreamClient, count = 0) {
+    const stream = client.stream('orders', { schema });
+    const group = stream.group('g');
+    await group.create({ from: '0' });
+    const ids = count ? await stream.addMany(Array.from({ length: count }, (_, n) => ({ n }))) : [];
+    return { stream, group, ids };
+  }
+
+  it('processes every entry once and acks it, with stats, events and lag', async () => {
+    const { stream, group, ids } = await orders(open(), 20);
+    expect(await group.info()).toMatchObject({ lag: 20, pending: 0 });
+    const seen: string[] = [];
+    const acked: string[] = [];
+    const worker = track(group.consume((entry) => void seen.push(entry.id), { blockMs: 200, concurrency: 3 }));
+    worker.on('acked', (batch) => acked.push(...batch));
+    await worker.ready;
+    await waitFor('20 acks', () => acked.length === 20);
+    expect([...seen].sort()).toEqual([...ids].sort());
+    expect([...acked].sort()).toEqual([...ids].sort());
+    expect(await worker.lag()).toBe(0);
+    const more = await stream.add({ n: 99 });
+    await waitFor('the new entry', () => acked.includes(more));
+    await worker.stop();
+    expect(worker.stats()).toMatchObject({ running: false, processed: 21, acked: 21, failed: 0, inFlight: 0, buffered: 0 });
+    expect((await group.pending()).count).toBe(0);
+    expect(await worker.lag()).toBe(0);
+    expect(worker.consumer).toMatch(/-\d+-[0-9a-f]{6}$/);
+  });
+
+  it('drains its own pending list first (deleted entries acked and reported), then reads new ones', async () => {
+    const { stream, group, ids } = await orders(open(), 6);
+    await group.read({ consumer: 'w', count: 3 }); // delivered to "w" before a crash, never acked
+    await stream.delete(ids[1]!);
+    const handled: [string, number][] = [];
+    const deleted: string[] = [];
+    const worker = track(group.consume((entry, context) => void handled.push([entry.id, context.deliveryCount]), { consumer: 'w', blockMs: 200 }));
+    worker.on('deleted', (gone) => deleted.push(...gone));
+    await waitFor('5 entries', () => handled.length === 5);
+    await worker.stop();
+    expect(handled).toEqual([
+      [ids[0], 2],
+      [ids[2], 2],
+      [ids[3], 1],
+      [ids[4], 1],
+      [ids[5], 1],
+    ]);
+    expect(deleted).toEqual([ids[1]]);
+    expect(worker.stats()).toMatchObject({ processed: 5, deleted: 1, acked: 6 });
+    expect((await group.pending()).count).toBe(0);
+  });
+
+  it('never runs more than `concurrency` handlers at once', async () => {
+    const { group } = await orders(open(), 120);
+    let current = 0;
+    let most = 0;
+    let done = 0;
+    const worker = track(
+      group.consume(
+        async () => {
+          current++;
+          most = Math.max(most, current);
+          await sleep(1 + Math.floor(Math.random() * 4));
+          current--;
+          done++;
+        },
+        { concurrency: 4, count: 50, blockMs: 200 },
+      ),
+    );
+    await waitFor('120 entries', () => done === 120);
+    await worker.stop();
+    expect(most).toBe(4);
+    expect(worker.stats().maxInFlight).toBe(4);
+
+    // Batches: at most `concurrency` batch handlers at once, each of at most `count` entries.
+    const { stream } = await orders(open());
+    await stream.addMany(Array.from({ length: 60 }, (_, n) => ({ n: 1000 + n })));
+    let running = 0;
+    let mostBatches = 0;
+    const sizes: number[] = [];
+    const batcher = track(
+      group.consumeBatch(
+        async (entries) => {
+          running++;
+          mostBatches = Math.max(mostBatches, running);
+          sizes.push(entries.length);
+          await sleep(3);
+          running--;
+        },
+        { concurrency: 2, count: 5, blockMs: 200 },
+      ),
+    );
+    await waitFor('60 entries in batches', () => sizes.reduce((a, b) => a + b, 0) === 60);
+    await batcher.stop();
+    expect(mostBatches).toBeLessThanOrEqual(2);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(5);
+    expect((await group.pending()).count).toBe(0);
+  });
+
+  it('stop() while blocked in XREADGROUP lets in-flight handlers finish, acks them and does not wait for the block', async () => {
+    const name = uniqueName();
+    const client = open(name);
+    const { group } = await orders(client, 5);
+    const hold = gate();
+    let started = 0;
+    let finished = 0;
+    const worker = track(
+      group.consume(
+        async () => {
+          started++;
+          await hold.promise;
+          await sleep(10);
+          finished++;
+        },
+        { concurrency: 5, count: 5, blockMs: 60_000 },
+      ),
+    );
+    await waitFor('5 handlers running', () => started === 5);
+    await waitFor('the worker blocked in XREADGROUP', () => isBlocked(ctx.redis, name));
+
+    let stopped = false;
+    const stopping = worker.stop().then(() => (stopped = true));
+    await sleep(50);
+    expect(stopped).toBe(false); // in-flight handlers are still held
+    hold.open();
+    // The test's own timeout (30 s) is far below blockMs (60 s): resolving at all means stop did not wait for the block.
+    await stopping;
+    expect(finished).toBe(5);
+    expect((await group.pending()).count).toBe(0);
+    expect(worker.stats()).toMatchObject({ running: false, processed: 5, acked: 5, inFlight: 0 });
+    expect(await isBlocked(ctx.redis, name)).toBe(false);
+  });
+
+  it('an aborted signal stops a worker blocked in XREADGROUP; entries buffered at stop are still handled', async () => {
+    const name = uniqueName();
+    const { group } = await orders(open(name), 10);
+    const controller = new AbortController();
+    const hold = gate();
+    const handled: number[] = [];
+    const worker = track(
+      group.consume(
+        async (entry) => {
+          await hold.promise;
+          handled.push(entry.data.n);
+        },
+        { concurrency: 1, count: 10, blockMs: 60_000, signal: controller.signal },
+      ),
+    );
+    await waitFor('the worker blocked in XREADGROUP', () => isBlocked(ctx.redis, name));
+    expect(worker.stats()).toMatchObject({ inFlight: 1, buffered: 9 });
+    controller.abort();
+    hold.open();
+    await worker.stopped;
+    expect(handled).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect((await group.pending()).count).toBe(0);
+    expect(worker.stats().running).toBe(false);
+  });
+
+  it('retries a failing handler with backoff, redelivering through XCLAIM so Redis counts every delivery', async () => {
+    const { group, ids } = await orders(open(), 3);
+    const deliveries: { context: number; redis: number }[] = [];
+    const retried: [string, number, number][] = [];
+    const worker = track(
+      group.consume(
+        async (entry, context) => {
+          if (entry.data.n !== 1) return;
+          const [pending] = await group.pendingEntries({ start: entry.id, end: entry.id });
+          deliveries.push({ context: context.deliveryCount, redis: pending!.deliveryCount });
+          if (context.deliveryCount < 3) throw new Error('not yet');
+        },
+        { retry: { delayMs: 20, factor: 2, jitter: 0 }, maxDeliveries: 5, blockMs: 200 },
+      ),
+    );
+    worker.on('retried', (id, delay, next) => retried.push([id, delay, next]));
+    await waitFor('3 acks', () => worker.stats().acked === 3);
+    await worker.stop();
+    expect(deliveries).toEqual([
+      { context: 1, redis: 1 },
+      { context: 2, redis: 2 },
+      { context: 3, redis: 3 },
+    ]);
+    expect(retried).toEqual([
+      [ids[1], 20, 2],
+      [ids[1], 40, 3],
+    ]);
+    expect(worker.stats()).toMatchObject({ processed: 3, failed: 2, retried: 2, deadLettered: 0 });
+    expect((await group.pending()).count).toBe(0);
+  });
+
+  it('dead-letters a poison entry after maxDeliveries and an entry failing the schema at once; the others flow on', async () => {
+    const client = open();
+    const { stream, group } = await orders(client);
+    const ids = await stream.addMany(Array.from({ length: 10 }, (_, n) => ({ n })));
+    const invalidId = String(await ctx.redis.xadd(stream.key, '*', 'n', 'abc'));
+    const after = await stream.addMany([{ n: 10 }, { n: 11 }]);
+    const poisonId = ids[3]!;
+    const processed: number[] = [];
+    const poisonDeliveries: number[] = [];
+    const events: [string, string][] = [];
+    const worker = track(
+      group.consume(
+        (entry, context) => {
+          if (entry.data.n === 3) {
+            poisonDeliveries.push(context.deliveryCount);
+            throw new Error('cannot bill order 3');
+          }
+          processed.push(entry.data.n);
+        },
+        { maxDeliveries: 3, retry: { delayMs: 10 }, deadLetter: 'orders:dead', blockMs: 200, concurrency: 2 },
+      ),
+    );
+    worker.on('deadLettered', (id, reason) => events.push([id, reason]));
+    const dead = client.stream('orders:dead');
+    await waitFor('2 dead letters and 11 processed', async () => (await dead.length()) === 2 && processed.length === 11);
+    await waitFor('pending list empty', async () => (await group.pending()).count === 0);
+    await worker.stop();
+
+    expect([...processed].sort((a, b) => a - b)).toEqual([0, 1, 2, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(poisonDeliveries).toEqual([1, 2, 3]);
+    expect(events.sort()).toEqual([[poisonId, 'max-deliveries'], [invalidId, 'invalid']].sort());
+    const letters = new Map((await dead.range()).map((e) => [e.data.dead_letter_id, e.data]));
+    expect(letters.get(poisonId)).toMatchObject({
+      n: '3',
+      dead_letter_id: poisonId,
+      dead_letter_stream: stream.key,
+      dead_letter_group: 'g',
+      dead_letter_consumer: worker.consumer,
+      dead_letter_deliveries: '3',
+      dead_letter_reason: 'max-deliveries',
+      dead_letter_error: 'cannot bill order 3',
+    });
+    expect(letters.get(invalidId)).toMatchObject({
+      n: 'abc',
+      dead_letter_id: invalidId,
+      dead_letter_group: 'g',
+      dead_letter_deliveries: '1',
+      dead_letter_reason: 'invalid',
+    });
+    expect(letters.get(invalidId)!.dead_letter_error).toContain(`entry ${invalidId}`);
+    expect(letters.get(invalidId)!.dead_letter_error).toContain('"n"');
+    expect(worker.stats()).toMatchObject({ processed: 11, deadLettered: 2, failed: 3, retried: 2 });
+    expect(after).toHaveLength(2);
+  });
+
+  it('claims entries a dead consumer left idle, and dead-letters without running one delivered too often already', async () => {
+    const client = open();
+    const { group, ids } = await orders(client, 4);
+    await group.read({ consumer: 'ghost', count: 4 });
+    // Entry 0 crashed its consumers three more times (each takeover is a delivery): 4 deliveries.
+    for (let i = 0; i < 3; i++) await group.claim('ghost', 0, [ids[0]!]);
+    const handled: [number, number][] = [];
+    const claimed: string[] = [];
+    const worker = track(
+      group.consume((entry, context) => void handled.push([entry.data.n, context.deliveryCount]), {
+        claimIdleMs: 200,
+        maxDeliveries: 3,
+        deadLetter: 'dead',
+        blockMs: 100,
+      }),
+    );
+    worker.on('claimed', (batch) => claimed.push(...batch));
+    await waitFor('pending list empty', async () => (await group.pending()).count === 0);
+    await worker.stop();
+    expect(handled.sort()).toEqual([
+      [1, 2],
+      [2, 2],
+      [3, 2],
+    ]);
+    expect([...claimed].sort()).toEqual([...ids].sort());
+    const [letter] = await client.stream('dead').range();
+    expect(letter!.data).toMatchObject({ dead_letter_id: ids[0], dead_letter_deliveries: '5', dead_letter_reason: 'max-deliveries' });
+    expect(worker.stats()).toMatchObject({ claimed: 4, processed: 3, deadLettered: 1 });
+  });
+
+  it('a CLIENT KILL of its blocking connection: it reconnects at once and loses no entry', async () => {
+    const name = uniqueName();
+    const client = open(name);
+    const { stream, group } = await orders(client);
+    const seen = new Map<string, number>();
+    const errors: unknown[] = [];
+    const worker = track(
+      group.consume((entry) => void seen.set(entry.id, (seen.get(entry.id) ?? 0) + 1), {
+        // Far beyond the test timeout: only noticing the closed connection gets the worker going again.
+        blockMs: 30_000,
+        concurrency: 2,
+      }),
+    );
+    worker.on('error', (error) => errors.push(error));
+    const produced: string[] = [];
+    produced.push(...(await stream.addMany(Array.from({ length: 20 }, (_, n) => ({ n })))));
+    await waitFor('the first 20', () => seen.size === 20);
+
+    for (let round = 0; round < 3; round++) {
+      await waitFor('the worker blocked in XREADGROUP', () => isBlocked(ctx.redis, name));
+      expect(await killClients(ctx.redis, name, 'xreadgroup')).toBe(1);
+      produced.push(...(await stream.addMany(Array.from({ length: 10 }, (_, n) => ({ n: 100 * (round + 1) + n })))));
+      await waitFor(`the entries after kill ${round + 1}`, () => produced.every((id) => seen.has(id)));
+    }
+    // Kills under load: entries keep coming while the connection is cut again and again.
+    const producing = (async () => {
+      for (let i = 0; i < 20; i++) {
+        produced.push(await stream.add({ n: 1000 + i }));
+        await sleep(5);
+      }
+    })();
+    for (let i = 0; i < 3; i++) {
+      await sleep(15);
+      await killClients(ctx.redis, name, 'xreadgroup');
+    }
+    await producing;
+    await waitFor('every entry', () => produced.every((id) => seen.has(id)));
+    await waitFor('pending list empty', async () => (await group.pending()).count === 0);
+    await worker.stop();
+    expect(seen.size).toBe(produced.length);
+    expect([...seen.values()].every((times) => times === 1)).toBe(true);
+    expect(errors.length).toBeGreaterThanOrEqual(3); // each kill surfaced as a (recovered) error
+  });
+
+  it('rejects bad options before touching Redis', () => {
+    const group = open().stream('orders', { schema }).group('g');
+    expect(() => group.consume(() => undefined, { concurrency: 0 })).toThrow(ConfigError);
+    expect(() => group.consume(() => undefined, { count: 1.5 })).toThrow(ConfigError);
+    expect(() => group.consume(() => undefined, { blockMs: -1 })).toThrow(ConfigError);
+    expect(() => group.consume(() => undefined, { retry: { delayMs: -5 } })).toThrow(ConfigError);
+    expect(() => group.consume('nope' as never)).toThrow(ConfigError);
+  });
+});
