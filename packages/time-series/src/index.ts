@@ -19,3 +19,5 @@ export type { LabelFilter, Matcher } from './filter.js';
 export { AGGREGATIONS, bucketStart, percentile } from './aggregate.js';
 export type { Aggregation } from './aggregate.js';
 export { OutOfOrderError } from './errors.js';
+export { CPU_METRICS, recordCpu } from './cpu.js';
+export type { CpuRecorder, CpuSample, HostCpu, RecordCpuOptions } from './cpu.js';
