@@ -184,11 +184,21 @@ export class StreamClient implements StreamContext {
     this.closed = true;
     this.pool.closeAll();
     if (this.owned) {
+      const redis = this.redis;
+      const ended = new Promise<void>((resolve) => {
+        if (redis.status === 'end') return resolve();
+        const timer = setTimeout(() => redis.disconnect(), 2_000);
+        redis.once('end', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
       try {
-        await this.redis.quit();
+        await redis.quit();
       } catch {
-        this.redis.disconnect();
+        redis.disconnect();
       }
+      await ended;
     }
   }
 }

@@ -19,8 +19,18 @@ export function blockingConnectionName(name: string | undefined): string {
   return name ? `${name}:blocking` : 'streamkit:blocking';
 }
 
-/** A duplicate of the user's connection for blocking commands, so they never stall the shared one. */
+/**
+ * A duplicate of the user's connection for blocking commands, so they never stall the shared one.
+ * Its connection errors reach the caller through the commands that fail (and are retried where
+ * that is safe), so its `error` events are not left unhandled.
+ */
 export function duplicateForBlocking(redis: RedisClient): RedisClient {
+  const conn = duplicate(redis);
+  conn.on('error', () => undefined);
+  return conn;
+}
+
+function duplicate(redis: RedisClient): RedisClient {
   if (isCluster(redis)) {
     const redisOptions = redis.options.redisOptions ?? {};
     return redis.duplicate(undefined, {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { createCodec, type Codec, type Entry, type FlatFields } from './codec.js';
 import { AbortedError, isConnectionError, sleep, withDeadline, type BlockingPool, type RedisClient } from './connection.js';
-import { ConfigError, DecodeError, RedisCommandError, StreamkitError, ValidationError } from './errors.js';
+import { ConfigError, DecodeError, InvalidStreamIdError, RedisCommandError, StreamkitError, ValidationError } from './errors.js';
 import {
   parseConsumers,
   parseGroups,
@@ -113,11 +113,21 @@ export interface StreamContext {
 
 type RawEntry = [string, FlatFields];
 
+const U64_MAX = 18446744073709551615n;
+
 function positiveInt(value: unknown, name: string, stream: string, allowZero = false): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (allowZero ? 0 : 1)) {
     throw new ConfigError(`stream "${stream}": ${name} must be ${allowZero ? 'a non-negative' : 'a positive'} integer, got ${String(value)}`);
   }
   return value;
+}
+
+/** MINID takes an id (incomplete ones complete as a start), a time or a Date; not `(id`, `-` or `+`. */
+function minIdArgument(minId: IdBound): string {
+  if (typeof minId === 'string' && (minId.startsWith('(') || minId === '-' || minId === '+')) {
+    throw new InvalidStreamIdError(minId, 'minId must be an id, a time in ms or a Date (not exclusive, "-" or "+")');
+  }
+  return StreamId.bound(minId, 'start');
 }
 
 /** The XADD/XTRIM trimming arguments (`MAXLEN ~ 1000 LIMIT 100`), validated. */
@@ -132,7 +142,7 @@ export function trimArguments(options: TrimOptions, stream: string): string[] {
   const args =
     maxLen !== undefined
       ? ['MAXLEN', approximate ? '~' : '=', String(positiveInt(maxLen, 'maxLen', stream, true))]
-      : ['MINID', approximate ? '~' : '=', StreamId.bound(minId!, 'start')];
+      : ['MINID', approximate ? '~' : '=', minIdArgument(minId!)];
   if (limit !== undefined) args.push('LIMIT', String(positiveInt(limit, 'limit', stream, true)));
   return args;
 }
@@ -242,12 +252,16 @@ export class Stream<T = Record<string, string>, TInput = T> {
         if (id === '*') throw new ConfigError(`stream "${this.key}": ids must all be explicit when given (entry #${i} is "*")`);
         const [msText, seqText] = id.split('-') as [string, string];
         const current = { ms: BigInt(msText), seq: seqText === '*' ? null : BigInt(seqText) };
+        // `<ms>-*` needs a millisecond no earlier than the previous one (the server picks the next
+        // sequence); a complete id must be greater than the previous one, and cannot follow a
+        // `<ms>-*` of its own millisecond (whose sequence is not known until the server picks it).
         if (
           previous &&
           (current.ms < previous.ms ||
-            (current.ms === previous.ms && (previous.seq === null || current.seq === null || current.seq <= previous.seq)))
+            (current.ms === previous.ms &&
+              (current.seq === null ? previous.seq === U64_MAX : previous.seq === null || current.seq <= previous.seq)))
         ) {
-          throw new ConfigError(`stream "${this.key}": entry #${i} id ${id} does not come after the previous id`);
+          throw new ConfigError(`stream "${this.key}": entry #${i} id ${id} does not come after the previous id ${ids[i - 1]}; nothing was written`);
         }
         previous = current;
       }
@@ -360,6 +374,7 @@ export class Stream<T = Record<string, string>, TInput = T> {
     } catch (error) {
       pool.discard(conn);
       if (error instanceof AbortedError) return [];
+      this.context.assertOpen(); // closed while blocking: ClientClosedError rather than a connection error
       throw StreamkitError.is(error) ? error : new RedisCommandError({ command: 'XREAD', stream: this.key, cause: error });
     }
   }
@@ -389,28 +404,29 @@ export class Stream<T = Record<string, string>, TInput = T> {
     let cursor: string = options.after === undefined || options.after === '$' ? await this.lastId() : StreamId.after(options.after);
     this.context.assertOpen();
     const pool = this.context.pool;
-    let conn = pool.dedicated();
+    let conn: RedisClient | undefined;
     let failures = 0;
     try {
-      while (!signal?.aborted) {
+      while (!signal?.aborted && !this.isClosed()) {
         let raw: [string, RawEntry[]][] | null;
+        const current = (conn ??= pool.dedicated());
         try {
           raw = await withDeadline(
-            conn,
+            current,
             (c) => c.call('XREAD', ['COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, cursor]) as Promise<[string, RawEntry[]][] | null>,
             {
               blockMs,
               signal,
               onCut: (c) => {
-                // Replace a connection that hung; an abort just ends the loop.
+                // A dropped, hung or aborted connection is never reused: the next turn opens a fresh one.
                 pool.discard(c);
-                if (!signal?.aborted) conn = pool.dedicated();
+                if (conn === c) conn = undefined;
               },
             },
           );
           failures = 0;
         } catch (error) {
-          if (error instanceof AbortedError || signal?.aborted) return;
+          if (error instanceof AbortedError || signal?.aborted || this.isClosed()) return;
           if (!isConnectionError(error)) throw new RedisCommandError({ command: 'XREAD', stream: this.key, cause: error });
           failures++;
           await sleep(Math.min(50 * 2 ** Math.min(failures, 6), 2000), signal);
@@ -425,7 +441,17 @@ export class Stream<T = Record<string, string>, TInput = T> {
         }
       }
     } finally {
-      pool.discard(conn);
+      if (conn) pool.discard(conn);
+    }
+  }
+
+  /** True once the client is closed. */
+  private isClosed(): boolean {
+    try {
+      this.context.assertOpen();
+      return false;
+    } catch {
+      return true;
     }
   }
 
