@@ -355,7 +355,12 @@ class GroupWorker<T> extends EventEmitter {
     const args: (string | number)[] = ['GROUP', this.group.name, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.group.stream.key, '>'];
     const context = this.group.stream.context;
     context.assertOpen();
-    const conn = (this.conn ??= context.pool.dedicated());
+    if (!this.conn) {
+      this.conn = context.pool.dedicated();
+      // Its failures reach us through the command; without a listener ioredis logs every reconnect attempt.
+      this.conn.on('error', () => undefined);
+    }
+    const conn = this.conn;
     try {
       const reply = await blockingCall(conn, this.group.stream.key, (c) => c.call('XREADGROUP', args) as Promise<[string, RawGroupEntry[]][] | null>, {
         blockMs,
