@@ -107,6 +107,34 @@ function eventLoopOf(histogram: IntervalHistogram): CpuSample['eventLoop'] {
   };
 }
 
+/** Options of {@link cpuSeries}: where {@link recordCpu} writes. */
+export type CpuSeriesOptions = Pick<RecordCpuOptions, 'client' | 'labels' | 'instance' | 'retentionMs' | 'rollups'>;
+
+/**
+ * The four series {@link recordCpu} writes, without recording anything: to read them from
+ * another process, or to load history before a recorder starts.
+ */
+export function cpuSeries(options: CpuSeriesOptions): CpuRecorder['series'] {
+  const { client } = options;
+  const instance = options.instance ?? hostname();
+  const make = (metric: string, fields: readonly string[]) =>
+    createTimeSeries({
+      client,
+      name: `${metric}:${instance}`,
+      fields,
+      labels: { ...options.labels, __name__: metric, instance },
+      retentionMs: options.retentionMs ?? 3_600_000,
+      rollups: options.rollups ?? DEFAULT_ROLLUPS,
+      outOfOrder: 'clamp',
+    });
+  return {
+    host: make(CPU_METRICS.host, HOST_FIELDS),
+    process: make(CPU_METRICS.process, ['user', 'system', 'total']),
+    processSeconds: make(CPU_METRICS.processSeconds, ['user', 'system', 'total']),
+    eventLoop: make(CPU_METRICS.eventLoop, ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']),
+  };
+}
+
 /**
  * Records this machine's CPU every `intervalMs` into four series, each labelled
  * `__name__=<metric>` and `instance=<host name>` and named `<metric>:<instance>`:
@@ -123,26 +151,9 @@ function eventLoopOf(histogram: IntervalHistogram): CpuSample['eventLoop'] {
  * ```
  */
 export function recordCpu(options: RecordCpuOptions): CpuRecorder {
-  const { client } = options;
   const intervalMs = options.intervalMs ?? 1_000;
   if (!Number.isSafeInteger(intervalMs) || intervalMs < 10) throw new ConfigError(`recordCpu: intervalMs must be an integer ≥ 10, got ${String(intervalMs)}`);
-  const instance = options.instance ?? hostname();
-  const make = (metric: string, fields: readonly string[]) =>
-    createTimeSeries({
-      client,
-      name: `${metric}:${instance}`,
-      fields,
-      labels: { ...options.labels, __name__: metric, instance },
-      retentionMs: options.retentionMs ?? 3_600_000,
-      rollups: options.rollups ?? DEFAULT_ROLLUPS,
-      outOfOrder: 'clamp',
-    });
-  const series = {
-    host: make(CPU_METRICS.host, HOST_FIELDS),
-    process: make(CPU_METRICS.process, ['user', 'system', 'total']),
-    processSeconds: make(CPU_METRICS.processSeconds, ['user', 'system', 'total']),
-    eventLoop: make(CPU_METRICS.eventLoop, ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']),
-  };
+  const series = cpuSeries(options);
 
   const histogram = monitorEventLoopDelay({ resolution: 10 });
   histogram.enable();

@@ -2,6 +2,7 @@ export { createTimeSeries, TimeSeries } from './timeSeries.js';
 export type {
   AddSampleOptions,
   OutOfOrderPolicy,
+  QuerySegment,
   RangeOptions,
   RebuildResult,
   RollupOptions,
@@ -19,5 +20,5 @@ export type { LabelFilter, Matcher } from './filter.js';
 export { AGGREGATIONS, bucketStart, percentile } from './aggregate.js';
 export type { Aggregation } from './aggregate.js';
 export { OutOfOrderError } from './errors.js';
-export { CPU_METRICS, recordCpu } from './cpu.js';
-export type { CpuRecorder, CpuSample, HostCpu, RecordCpuOptions } from './cpu.js';
+export { CPU_METRICS, cpuSeries, recordCpu } from './cpu.js';
+export type { CpuRecorder, CpuSample, CpuSeriesOptions, HostCpu, RecordCpuOptions } from './cpu.js';

@@ -100,6 +100,36 @@ describe.each(redisTargets())('rollups on %s', (target) => {
     expect(info.memoryBytes).toBeGreaterThan(0);
   });
 
+  it('answers from the coarsest rollup whose bucket divides the asked one, with raw data for the edges', async () => {
+    const series = createTimeSeries({ client: clientOf(), name: 'planned', rollups: [{ bucketMs: 10_000 }, { bucketMs: 60_000 }, { bucketMs: 3_600_000 }] });
+    const points: Point[] = [];
+    for (let i = 0; i < 3 * 3_600; i++) points.push({ ts: T0 + i * 1_000, v: [i % 17] });
+    await series.addMany(points.map((p) => ({ timestamp: p.ts, value: p.v[0]! })));
+    const from = T0 + 1_234;
+    const to = T0 + 3 * 3_600_000 - 4_321;
+    const plan = await series.explain(from, to, { aggregation: 'avg', bucketMs: 120_000 });
+    // T0 is 20 s past a minute: raw to the first 10 s boundary, the 10 s level to the first minute,
+    // the minute level for the middle, then the 10 s level and raw again at the end.
+    expect(plan).toEqual([
+      { source: 'raw', from, to: T0 + 10_000 },
+      { source: 'rollup', bucketMs: 10_000, from: T0 + 10_000, to: T0 + 40_000 },
+      { source: 'rollup', bucketMs: 60_000, from: T0 + 40_000, to: T0 + 40_000 + 179 * 60_000 },
+      { source: 'rollup', bucketMs: 10_000, from: T0 + 40_000 + 179 * 60_000, to: T0 + 10_790_000 },
+      { source: 'raw', from: T0 + 10_790_000, to: to + 1 },
+    ]);
+    // Segments tile [from, to] without gaps or overlaps, and each rollup segment is on its level's boundaries.
+    expect(plan[0]!.from).toBe(from);
+    expect(plan[plan.length - 1]!.to).toBe(to + 1);
+    for (let i = 1; i < plan.length; i++) expect(plan[i]!.from).toBe(plan[i - 1]!.to);
+    for (const s of plan) if (s.source === 'rollup') expect([s.from % s.bucketMs, s.to % s.bucketMs]).toEqual([0, 0]);
+    const hourly = await series.explain('-', '+', { aggregation: 'sum', bucketMs: 7_200_000 });
+    expect(hourly.some((s) => s.source === 'rollup' && s.bucketMs === 3_600_000)).toBe(true);
+    expect(await series.explain('-', '+', { aggregation: 'sum', bucketMs: 7_000 })).toEqual([{ source: 'raw', from: 0, to: Number.MAX_SAFE_INTEGER }]);
+    expect(await series.explain('-', '+', { aggregation: 'p99', bucketMs: 60_000 })).toEqual([{ source: 'raw', from: 0, to: Number.MAX_SAFE_INTEGER }]);
+    const options = { aggregation: 'avg', bucketMs: 120_000 } as const;
+    expect(diffSamples(await series.range(from, to, options), referenceRange(points, ['value'], from, to, options))).toBeUndefined();
+  });
+
   it('rebuilds rollups from raw data, repairing damaged levels', async () => {
     const fields = ['a', 'b'];
     const series = createTimeSeries({ client: clientOf(), name: 'repair', fields, rollups: [{ bucketMs: 1_000 }, { bucketMs: 60_000 }] });

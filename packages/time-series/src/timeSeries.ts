@@ -131,6 +131,9 @@ export interface TimeSeriesInfo {
   }[];
 }
 
+/** One part of a query plan, from {@link TimeSeries.explain}: `[from, to)` in ms, read from a rollup level or raw samples. */
+export type QuerySegment = { source: 'raw'; from: number; to: number } | { source: 'rollup'; bucketMs: number; from: number; to: number };
+
 /** What {@link TimeSeries.rebuildRollups} did. */
 export interface RebuildResult {
   /** Raw samples read. */
@@ -644,6 +647,29 @@ export class TimeSeries {
     }
     if (reverse) out.reverse();
     return options.count !== undefined ? out.slice(0, options.count) : out;
+  }
+
+  /**
+   * How {@link TimeSeries.range} would answer an aggregated query: the time segments
+   * (`[from, to)`, in ms) read from each rollup level and from raw samples, in time order.
+   *
+   * @example
+   * ```ts
+   * await cpu.explain(Date.now() - 86_400_000, '+', { aggregation: 'avg', bucketMs: 600_000 });
+   * // [{ source: 'raw', from, to }, { source: 'rollup', bucketMs: 60000, from, to }, { source: 'raw', ... }]
+   * ```
+   */
+  async explain(from: TimeBound = '-', to: TimeBound = '+', options: RangeOptions = {}): Promise<QuerySegment[]> {
+    this.checkRange(options);
+    const fromMs = this.boundOf(from, 'from');
+    const toMs = this.boundOf(to, 'to');
+    if (fromMs > toMs) return [];
+    if (options.aggregation === undefined || isPercentile(options.aggregation) || options.filterByValue) {
+      return [{ source: 'raw', from: fromMs, to: toMs + 1 }];
+    }
+    const align = options.align === 'start' ? fromMs : options.align === 'end' ? toMs : (options.align ?? 0);
+    const segments = await this.plan(fromMs, toMs + 1, options.bucketMs!, align, await this.meta());
+    return segments.map((s) => (s.level ? { source: 'rollup', bucketMs: s.level.bucketMs, from: s.a, to: s.b } : { source: 'raw', from: s.a, to: s.b }));
   }
 
   private async rawQuery(
