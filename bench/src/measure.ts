@@ -85,9 +85,19 @@ export async function measure(run: () => Promise<number>, options: RoundOptions 
   return samples.get('run')!;
 }
 
-/** The relative spread of a sample, `±x%` of its median, for notes. */
+/** The value at quantile `q` (0…1) of some numbers, interpolated. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  const high = Math.ceil(at);
+  return sorted[low]! + (sorted[high]! - sorted[low]!) * (at - low);
+}
+
+/** The relative spread of a sample for notes: half its interquartile range, `±x%` of its median. */
 export function spread(s: Sample): string {
-  const half = (s.max - s.min) / 2;
+  const half = (quantile(s.rounds, 0.75) - quantile(s.rounds, 0.25)) / 2;
   return `±${s.median > 0 ? Math.round((half / s.median) * 100) : 0}%`;
 }
 

@@ -1,18 +1,22 @@
 /**
  * Core stream throughput: `addMany` and `iterate` against the same work done with raw ioredis
- * and raw node-redis, on the same server, the same data, interleaved rounds.
+ * and raw node-redis, on the same server, the same data, interleaved.
  *
  * - addMany: N three-field entries in batches of 1,000, one batch in flight at a time; the raw
  *   clients send each batch as a pipeline of 1,000 XADD.
  * - iterate: reads the same N-entry stream page by page (1,000 per XRANGE). streamkit decodes
  *   and validates every entry with the zod schema; the raw baselines turn each entry's flat field
  *   list into an object of strings (what node-redis does by itself), with no validation.
+ *
+ * The N entries are measured in slices of N/10 (20 batches, or 20 pages; N/2 with `--quick`), the contenders taking
+ * turns slice by slice, so that a busy moment of the machine hits them all alike; a row is the
+ * median over the slices of 5 passes (3 with `--quick`) after one warm-up pass.
  */
 import { Redis } from 'ioredis';
 import { createClient } from 'redis';
 import { z } from 'zod';
-import { createStreamClient } from '@streamkit/core';
-import { alternate, row, spread } from '../measure.js';
+import { createStreamClient, type Stream } from '@streamkit/core';
+import { alternate, row, spread, type Contender } from '../measure.js';
 import type { BenchContext, BenchResult } from '../types.js';
 
 const BATCH = 1_000;
@@ -34,10 +38,13 @@ let sink = 0;
 
 export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const total = ctx.quick ? 20_000 : 200_000;
-  const rounds = ctx.quick ? 3 : 5;
+  const passes = ctx.quick ? 3 : 5;
+  const SLICES = ctx.quick ? 2 : 10;
+  const sliceSize = total / SLICES;
   const events = makeEvents(total);
   const batches: Event[][] = [];
   for (let i = 0; i < total; i += BATCH) batches.push(events.slice(i, i + BATCH));
+  const batchesPerSlice = sliceSize / BATCH;
 
   // One connection per contender, each with the client's defaults.
   const streamkitRedis = new Redis(ctx.url);
@@ -45,122 +52,118 @@ export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const nodeRedis = createClient({ url: ctx.url });
   await nodeRedis.connect();
   const client = createStreamClient({ redis: streamkitRedis, prefix: ctx.prefix });
-  const writeKey = `${ctx.prefix}write`;
   const readKey = `${ctx.prefix}read`;
-  const writes = client.stream('write', { schema });
   const reads = client.stream('read', { schema });
 
   try {
-    const fresh = async () => {
-      await ioredis.del(writeKey);
+    // addMany: each contender writes slice after slice of the N entries to its own stream; when
+    // a stream holds all N they are checked and it starts again empty (untimed).
+    const writer = (name: string, write: (key: string, batch: Event[]) => Promise<void>): Contender => {
+      const key = `${ctx.prefix}write:${name}`;
+      let slice = 0;
+      return {
+        name,
+        before: async () => {
+          if (slice === SLICES) {
+            const length = await ioredis.xlen(key);
+            if (length !== total) throw new Error(`${name}: expected ${total} entries in ${key}, found ${length}`);
+            slice = 0;
+          }
+          if (slice === 0) await ioredis.del(key);
+        },
+        run: async () => {
+          const first = slice * batchesPerSlice;
+          for (let b = first; b < first + batchesPerSlice; b++) await write(key, batches[b]!);
+          slice++;
+          return sliceSize;
+        },
+      };
     };
-    const checkWritten = async () => {
-      const length = await ioredis.xlen(writeKey);
-      if (length !== total) throw new Error(`expected ${total} entries in ${writeKey}, found ${length}`);
-    };
+    const writes = new Map<string, Stream<z.output<typeof schema>, Event>>();
     const add = await alternate(
       [
-        {
-          name: 'streamkit',
-          before: fresh,
-          after: checkWritten,
-          run: async () => {
-            for (const batch of batches) await writes.addMany(batch);
-            return total;
-          },
-        },
-        {
-          name: 'ioredis',
-          before: fresh,
-          after: checkWritten,
-          run: async () => {
-            for (const batch of batches) {
-              const pipeline = ioredis.pipeline();
-              for (const e of batch) pipeline.xadd(writeKey, '*', 'user', e.user, 'action', e.action, 'amount', String(e.amount));
-              const replies = await pipeline.exec();
-              const failed = replies?.find(([error]) => error);
-              if (failed) throw failed[0];
-            }
-            return total;
-          },
-        },
-        {
-          name: 'node-redis',
-          before: fresh,
-          after: checkWritten,
-          run: async () => {
-            for (const batch of batches) {
-              const multi = nodeRedis.multi();
-              for (const e of batch) multi.xAdd(writeKey, '*', { user: e.user, action: e.action, amount: String(e.amount) });
-              await multi.execAsPipeline();
-            }
-            return total;
-          },
-        },
+        writer('streamkit', async (key, batch) => {
+          let stream = writes.get(key);
+          if (!stream) writes.set(key, (stream = client.stream(key.slice(ctx.prefix.length), { schema })));
+          await stream.addMany(batch);
+        }),
+        writer('ioredis', async (key, batch) => {
+          const pipeline = ioredis.pipeline();
+          for (const e of batch) pipeline.xadd(key, '*', 'user', e.user, 'action', e.action, 'amount', String(e.amount));
+          const replies = await pipeline.exec();
+          const failed = replies?.find(([error]) => error);
+          if (failed) throw failed[0];
+        }),
+        writer('node-redis', async (key, batch) => {
+          const multi = nodeRedis.multi();
+          for (const e of batch) multi.xAdd(key, '*', { user: e.user, action: e.action, amount: String(e.amount) });
+          await multi.execAsPipeline();
+        }),
       ],
-      { rounds },
+      { rounds: passes * SLICES, warmup: SLICES },
     );
-    await ioredis.del(writeKey);
+    for (const name of ['streamkit', 'ioredis', 'node-redis']) await ioredis.del(`${ctx.prefix}write:${name}`);
 
-    // The stream every reader pages through.
-    for (const batch of batches) await reads.addMany(batch);
-    const checkRead = async (count: number) => {
-      if (count !== total) throw new Error(`read ${count} entries of ${total}`);
+    // iterate: the stream every reader pages through, read slice by slice between known ids.
+    const ids: string[] = [];
+    for (const batch of batches) ids.push(...(await reads.addMany(batch)));
+    const reader = (name: string, read: (from: string, to: string) => Promise<number>): Contender => {
+      let slice = 0;
+      return {
+        name,
+        run: async () => {
+          const from = ids[slice * sliceSize]!;
+          const to = ids[(slice + 1) * sliceSize - 1]!;
+          slice = (slice + 1) % SLICES;
+          return read(from, to);
+        },
+        after: async (count) => {
+          if (count !== sliceSize) throw new Error(`${name}: read ${count} entries of a ${sliceSize}-entry slice`);
+        },
+      };
     };
     const iterate = await alternate(
       [
-        {
-          name: 'streamkit',
-          after: checkRead,
-          run: async () => {
-            let count = 0;
-            for await (const { data } of reads.iterate({ pageSize: PAGE })) {
-              sink += data.amount;
+        reader('streamkit', async (from, to) => {
+          let count = 0;
+          for await (const { data } of reads.iterate({ from, to, pageSize: PAGE })) {
+            sink += data.amount;
+            count++;
+          }
+          return count;
+        }),
+        reader('ioredis', async (from, to) => {
+          let count = 0;
+          let start = from;
+          for (;;) {
+            const page = await ioredis.xrange(readKey, start, to, 'COUNT', PAGE);
+            for (const [, fields] of page) {
+              const data: Record<string, string> = {};
+              for (let i = 0; i < fields.length; i += 2) data[fields[i]!] = fields[i + 1]!;
+              sink += data.amount!.length;
               count++;
             }
-            return count;
-          },
-        },
-        {
-          name: 'ioredis',
-          after: checkRead,
-          run: async () => {
-            let count = 0;
-            let start = '-';
-            for (;;) {
-              const page = await ioredis.xrange(readKey, start, '+', 'COUNT', PAGE);
-              for (const [, fields] of page) {
-                const data: Record<string, string> = {};
-                for (let i = 0; i < fields.length; i += 2) data[fields[i]!] = fields[i + 1]!;
-                sink += data.amount!.length;
-                count++;
-              }
-              if (page.length < PAGE) break;
-              start = `(${page[page.length - 1]![0]}`;
+            if (page.length < PAGE) break;
+            start = `(${page[page.length - 1]![0]}`;
+          }
+          return count;
+        }),
+        reader('node-redis', async (from, to) => {
+          let count = 0;
+          let start = from;
+          for (;;) {
+            const page = await nodeRedis.xRange(readKey, start, to, { COUNT: PAGE });
+            for (const { message } of page) {
+              sink += message.amount!.length;
+              count++;
             }
-            return count;
-          },
-        },
-        {
-          name: 'node-redis',
-          after: checkRead,
-          run: async () => {
-            let count = 0;
-            let start = '-';
-            for (;;) {
-              const page = await nodeRedis.xRange(readKey, start, '+', { COUNT: PAGE });
-              for (const { message } of page) {
-                sink += message.amount!.length;
-                count++;
-              }
-              if (page.length < PAGE) break;
-              start = `(${page[page.length - 1]!.id}`;
-            }
-            return count;
-          },
-        },
+            if (page.length < PAGE) break;
+            start = `(${page[page.length - 1]!.id}`;
+          }
+          return count;
+        }),
       ],
-      { rounds },
+      { rounds: passes * SLICES, warmup: SLICES },
     );
 
     if (!Number.isFinite(sink)) throw new Error('the readers produced a non-finite checksum');
@@ -178,7 +181,6 @@ export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
       row(`core: iterate + zod decode (page ${PAGE})`, it, 'node-redis xRange paging', itNr, `${spread(it)} vs ${spread(itNr)}`),
     ];
   } finally {
-    await writes.destroy().catch(() => undefined);
     await reads.destroy().catch(() => undefined);
     await client.close();
     await streamkitRedis.quit().catch(() => streamkitRedis.disconnect());
