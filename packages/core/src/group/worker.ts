@@ -190,6 +190,7 @@ class GroupWorker<T> extends EventEmitter {
   /** A read was cut by stop(): its reply, if any, is lost, so the pending list is drained once more. */
   private readCutByStop = false;
   private wake: (() => void) | undefined;
+  private readonly detach: () => void;
   private readonly counters = { processed: 0, acked: 0, failed: 0, retried: 0, deadLettered: 0, claimed: 0, deleted: 0, maxInFlight: 0 };
 
   constructor(
@@ -222,11 +223,16 @@ class GroupWorker<T> extends EventEmitter {
       if (options.signal.aborted) void this.stop();
       else options.signal.addEventListener('abort', () => void this.stop(), { once: true });
     }
+    // After the shared connection comes back, a reply may have been lost with it: drain first.
+    const onReconnect = () => (this.needsDrain = true);
+    context.redis.on('ready', onReconnect);
+    this.detach = () => context.redis.off('ready', onReconnect);
     this.ready = this.group.create({ from: options.from ?? '$' }).then(() => undefined);
     this.stopped = this.ready.then(
       () => this.run(),
       (error) => {
         this.running = false;
+        this.detach();
         this.report(error);
       },
     );
@@ -338,6 +344,7 @@ class GroupWorker<T> extends EventEmitter {
       await this.settle();
       await this.flushAcks(true);
       this.dropConnection();
+      this.detach();
     }
   }
 
@@ -539,9 +546,16 @@ class GroupWorker<T> extends EventEmitter {
       }
       // Half the idle time seen: if someone claims it in between, its idle time drops and this fails.
       const raw = await this.group.claimRaw(this.consumer, Math.floor(pending.idleMs / 2), [item.id]);
+      // Stopping meanwhile: it stays pending (and held, so the last drain leaves it alone).
+      if (!this.running) return;
       this.held.delete(item.id);
       const [entry] = raw;
-      if (!entry) return;
+      if (!entry) {
+        // Claimed by another consumer, deleted, or the XCLAIM was re-sent after a lost reply and
+        // found it freshly claimed (by us): the drain of our own pending list sorts that out.
+        this.needsDrain = true;
+        return;
+      }
       this.accept([entry], pending.deliveryCount + 1);
     } catch (error) {
       // It stays pending; the next drain of our own pending list picks it up.
