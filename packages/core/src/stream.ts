@@ -241,7 +241,7 @@ export class Stream<T = Record<string, string>, TInput = T> {
     }
     const trim = trimArguments(options, this.key);
     if (items.length === 0) return [];
-    // One flat list, per entry its size then id, field, value, … (see add-many-1.lua).
+    // One flat list, per entry its size then [id,] field, value, … (see add-many-1.lua).
     const batch: string[] = [];
     let previous: { ms: bigint; seq: bigint | null } | undefined;
     for (let i = 0; i < items.length; i++) {
@@ -265,7 +265,8 @@ export class Stream<T = Record<string, string>, TInput = T> {
         }
         previous = current;
       }
-      batch.push(String(fields.length + 1), id);
+      if (ids) batch.push(String(fields.length + 1), id);
+      else batch.push(String(fields.length));
       for (let f = 0; f < fields.length; f++) batch.push(fields[f]!);
     }
     const reply = await this.command('XADD', async () => {

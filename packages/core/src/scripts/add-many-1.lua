@@ -2,10 +2,10 @@
   Appends a whole batch of entries to one stream in one call, and trims once at the end.
 
   KEYS[1]   the stream
-  ARGV[1]   the batch, MessagePack: one flat array of strings, per entry its size n (1 + 2 × fields)
-            then id, field, value, ... (n strings), where id is "*" for every entry, or an explicit
-            id ("<ms>-<seq>" or "<ms>-*") for every entry. Flat, because unpacking a table per
-            entry costs more than the XADDs.
+  ARGV[1]   the batch, MessagePack: one flat array of strings, per entry its size n then n strings:
+            [id,] field, value, ... The id ("<ms>-<seq>" or "<ms>-*") is there for every entry
+            when ARGV[3] is "1", for none otherwise (then every entry gets "*"). Flat, because
+            unpacking a table per entry costs more than the XADDs.
   ARGV[2]   "1" when the stream must not be created (NOMKSTREAM), else "0"
   ARGV[3]   "1" when the batch carries explicit ids, else "0"
   ARGV[4..] XTRIM arguments to apply after the batch (MAXLEN|MINID [=|~] threshold [LIMIT n]), if any
@@ -56,11 +56,16 @@ end
 
 local ids = {}
 local xadd = redis.call
+local explicit = ARGV[3] == "1"
 local n, at = 0, 1
 while at <= size do
   local last = at + tonumber(batch[at])
   n = n + 1
-  ids[n] = xadd("XADD", key, unpack(batch, at + 1, last))
+  if explicit then
+    ids[n] = xadd("XADD", key, unpack(batch, at + 1, last))
+  else
+    ids[n] = xadd("XADD", key, "*", unpack(batch, at + 1, last))
+  end
   at = last + 1
 end
 
