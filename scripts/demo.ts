@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { createStreamClient, StreamId } from '@streamkit/core';
 import { findRedisBinaries, startRedis, type RedisServer } from '@streamkit/testing';
+import { runDemo as ordersDemo } from '../apps/orders/src/demo.js';
+import { runDemo as complianceDemo } from '../apps/compliance-audit/src/demo.js';
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -67,8 +69,14 @@ async function walkThrough(url: string): Promise<void> {
 
 const { url, server } = await redisForDemo();
 log(`streamkit demo on ${server ? `a local redis-server (${url})` : url}\n`);
+const banner = (title: string) => log(`\n${'='.repeat(72)}\n${title}\n${'='.repeat(72)}`);
 try {
+  banner('1. Redis Streams with @streamkit/core');
   await walkThrough(url);
+  banner('2. apps/orders: an event-sourced orders service (@streamkit/event-store)');
+  await ordersDemo({ redisUrl: url, log });
+  banner('3. apps/compliance-audit: a tamper-evident audit trail (@streamkit/audit-log)');
+  await complianceDemo({ redisUrl: url, log });
 } finally {
   await server?.destroy();
 }
