@@ -261,13 +261,11 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
       return flat;
     },
     decode(id, fields, stream) {
-      const raw: Record<string, string> = {};
       const data: Record<string, unknown> = {};
       const issues: FieldIssue[] = [];
       for (let i = 0; i < fields.length; i += 2) {
         const name = fields[i]!;
         const text = fields[i + 1]!;
-        raw[name] = text;
         const kind = (specs.get(name) ?? rest)?.kind ?? 'string';
         if (kind === 'string') {
           data[name] = text;
@@ -288,6 +286,9 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
         if (result.success) return result.data;
         issues.push(...toFieldIssues(result.error.issues, data));
       }
+      // The raw fields, for the error only: building them for every entry costs a fair share of a read.
+      const raw: Record<string, string> = {};
+      for (let i = 0; i < fields.length; i += 2) raw[fields[i]!] = fields[i + 1]!;
       throw new DecodeError({ stream, entryId: id, issues, fields: raw });
     },
   };
