@@ -15,6 +15,7 @@ const order = z.object({
 });
 
 const ids = (entries: Entry<unknown>[]) => entries.map((entry) => entry.id);
+const chunk = (flat: string[]) => Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i]!, flat[2 * i + 1]!] as const);
 
 async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -51,6 +52,57 @@ describe.each(redisTargets())('Stream on %s', (target) => {
       expect(id).toMatch(/^\d+-\d+$/);
       expect(await raw('orders')).toEqual([[id, ['order_id', 'o-1', 'amount', '42.5', 'placedAt', '2024-01-01T00:00:00.000Z']]]);
       expect(await orders.range()).toEqual([{ id, data: { order_id: 'o-1', amount: 42.5, status: 'new', placedAt: new Date('2024-01-01T00:00:00Z') } }]);
+    });
+
+    it('round-trips every field kind through Redis', async () => {
+      const schema = z.object({
+        text: z.string(),
+        count: z.number().int(),
+        ratio: z.number(),
+        big: z.bigint(),
+        ok: z.boolean(),
+        at: z.date(),
+        bytes: z.instanceof(Buffer),
+        tags: z.array(z.string()),
+        meta: z.object({ source: z.string(), retries: z.number() }),
+        kind: z.enum(['a', 'b']),
+        either: z.union([z.string(), z.number()]),
+        note: z.string().nullable(),
+        extra: z.string().optional(),
+      });
+      const stream = client.stream('kinds', { schema });
+      const data = {
+        text: 'ünï 🚀 "quoted"',
+        count: -7,
+        ratio: 0.1 + 0.2,
+        big: 2n ** 70n,
+        ok: false,
+        at: new Date('2024-02-29T12:00:00.123Z'),
+        bytes: Buffer.from([0, 255, 1, 254]),
+        tags: ['x', 'y'],
+        meta: { source: 'api', retries: 2 },
+        kind: 'b' as const,
+        either: 12,
+        note: null,
+      };
+      const id = await stream.add(data);
+      const [entry] = await stream.range();
+      expect(entry).toEqual({ id, data });
+      expect(Buffer.isBuffer(entry!.data.bytes)).toBe(true);
+      const stored = Object.fromEntries(chunk((await raw('kinds'))[0]![1]));
+      expect(stored).toEqual({
+        text: data.text,
+        count: '-7',
+        ratio: String(0.1 + 0.2),
+        big: String(2n ** 70n),
+        ok: 'false',
+        at: '2024-02-29T12:00:00.123Z',
+        bytes: 'AP8B/g==',
+        tags: '["x","y"]',
+        meta: '{"source":"api","retries":2}',
+        kind: 'b',
+        either: '12',
+      });
     });
 
     it('takes explicit ids and <ms>-*', async () => {

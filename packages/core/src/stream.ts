@@ -387,7 +387,8 @@ export class Stream<T = Record<string, string>, TInput = T> {
   }
 
   /**
-   * New entries as they arrive, on a dedicated blocking connection, until the signal aborts.
+   * New entries as they arrive, on a dedicated blocking connection, until the signal aborts or
+   * the client is closed (the iterator then ends).
    * The tail keeps its own cursor: after a dropped connection, a killed client or a server
    * restart it reconnects and reads on from the last entry it yielded, so no entry is lost or
    * repeated. `after: '$'` is resolved to the newest id once, when the tail starts.

@@ -69,6 +69,15 @@ describe.each(redisTargets())('tail on %s', (target) => {
     expect(tail.received.map((entry) => entry.id)).toEqual([...rest, late]);
   });
 
+  it('starts after a time given as a Date', async () => {
+    const stream = client.stream('since');
+    await stream.addMany([{ n: '1' }, { n: '2' }, { n: '3' }], { ids: ['1000-0', '2000-0', '3000-0'] });
+    const tail = runTail(stream, { after: new Date(2000) });
+    await waitFor(() => tail.received.length >= 1, 'the entry after 2000-0');
+    await tail.stop();
+    expect(tail.received.map((entry) => entry.id)).toEqual(['3000-0']);
+  });
+
   it('skips or throws on a foreign entry as told', async () => {
     const schema = z.object({ n: z.coerce.number() });
     const key = ctx.key('mixed');
