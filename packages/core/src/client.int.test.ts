@@ -230,18 +230,20 @@ describe.each(redisTargets())('StreamClient on %s', (target) => {
       await expectClosed(client, 'c');
     });
 
-    it('ends a running tail and fails a pending blocking read with ClientClosedError, closing their connections', async () => {
+    it('ends a running tail and fails pending blocking reads with ClientClosedError, closing their connections', async () => {
       const stream = client.stream('inflight');
       await stream.add({ n: '0' });
       const read = stream.read({ after: '$', blockMs: 0 }).catch((e: unknown) => e);
+      const readMany = client.readMany({ inflight: '$', other: '$' }, { blockMs: 0 }).catch((e: unknown) => e);
       const tailed: string[] = [];
       const tail = (async () => {
         for await (const entry of stream.tail()) tailed.push(entry.id);
         return 'ended';
       })();
-      await waitFor(async () => (await clientsNamed(ctx.redis, blocking())).filter((c) => c.flags?.includes('b')).length >= 2, 'read and tail to block');
+      await waitFor(async () => (await clientsNamed(ctx.redis, blocking())).filter((c) => c.flags?.includes('b')).length >= 3, 'read, readMany and tail to block');
       await client.close();
       expect(ClientClosedError.is(await read)).toBe(true);
+      expect(ClientClosedError.is(await readMany), String(await readMany)).toBe(true);
       expect(await tail).toBe('ended');
       expect(tailed).toEqual([]);
       await waitFor(async () => (await clientsNamed(ctx.redis, blocking())).length === 0, 'the blocking connections to close');

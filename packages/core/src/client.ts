@@ -128,8 +128,11 @@ export class StreamClient implements StreamContext {
       args.push('STREAMS', ...group.map(([, key]) => key), ...group.map(([, , after]) => after));
       return args;
     };
-    const wrap = (error: unknown) =>
-      StreamkitError.is(error) ? error : new RedisCommandError({ command: 'XREAD', stream: positions.map(([, key]) => key).join(', '), cause: error });
+    const wrap = (error: unknown) => {
+      if (StreamkitError.is(error)) return error;
+      if (this.closed) return new ClientClosedError(); // closed while blocking
+      return new RedisCommandError({ command: 'XREAD', stream: positions.map(([, key]) => key).join(', '), cause: error });
+    };
 
     const slots = [...groups.values()];
     if (options.blockMs === undefined || slots.length > 1) {

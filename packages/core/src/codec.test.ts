@@ -195,6 +195,14 @@ describe('codec with a schema', () => {
       expect(catchError(() => dated.encode({ at: new Date('nope') }, STREAM), ValidationError.is).issues[0]!.path).toEqual(['at']);
     });
 
+    it('refuses values JSON cannot hold, naming the field', () => {
+      const nested = createCodec(z.object({ meta: z.object({ big: z.bigint() }) }));
+      const error = catchError(() => nested.encode({ meta: { big: 1n } }, STREAM, 4), ValidationError.is);
+      expect(error.index).toBe(4);
+      expect(error.issues[0]!.path).toEqual(['meta']);
+      expect(error.message).toMatch(/^stream "shop:orders" entry #4: field "meta": cannot store as JSON: /);
+    });
+
     it('refuses an empty entry', () => {
       const optional = createCodec(z.object({ a: z.string().optional() }));
       expect(catchError(() => optional.encode({}, STREAM), ValidationError.is).message).toMatch(/at least one field/);

@@ -251,7 +251,14 @@ export function createCodec<T, TInput = T>(schema?: z.ZodType<T, TInput>): Codec
         if (value === undefined || value === null) continue;
         const spec = specs.get(name) ?? rest;
         if (!spec && !open) continue; // a field the schema strips: it would never be read back
-        const text = encodeValue(spec?.kind, value);
+        let text: string | undefined;
+        try {
+          text = encodeValue(spec?.kind, value);
+        } catch (error) {
+          // JSON.stringify of a bigint or a cycle
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new ValidationError({ stream, index, issues: [{ path: [name], message: `cannot store as JSON: ${reason}` }], cause: error });
+        }
         if (text === undefined) {
           throw new ValidationError({ stream, index, issues: [{ path: [name], message: `cannot store ${describe(value)}` }] });
         }

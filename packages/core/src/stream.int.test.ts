@@ -169,6 +169,19 @@ describe.each(redisTargets())('Stream on %s', (target) => {
       expect(await stream.length()).toBe(2);
     });
 
+    it('turns a refused command into a RedisCommandError naming it and the stream', async () => {
+      await ctx.redis.set(ctx.key('string'), 'not a stream');
+      const stream = client.stream('string');
+      for (const attempt of [() => stream.add({ a: '1' }), () => stream.addMany([{ a: '1' }, { a: '2' }]), () => stream.range(), () => stream.length()]) {
+        const error = await attempt().catch((e: unknown) => e);
+        expect(RedisCommandError.is(error), String(error)).toBe(true);
+        expect((error as RedisCommandError).stream).toBe(ctx.key('string'));
+        expect((error as Error).message).toMatch(/WRONGTYPE/);
+        expect((error as Error).cause).toBeInstanceOf(Error);
+      }
+      expect(await ctx.redis.get(ctx.key('string'))).toBe('not a stream');
+    });
+
     it('refuses bad input before any network call', async () => {
       const orders = client.stream('bad', { schema: order });
       const plain = client.stream('bad');
