@@ -1,0 +1,3 @@
+import { streamkitVitestConfig } from '@streamkit/testing/vitest';
+
+export default streamkitVitestConfig();
