@@ -73,6 +73,8 @@ describe.each(redisTargets())('event store on %s', (target) => {
     expect(await store.readStream('nothing-here')).toEqual([]);
 
     // Key layout: one hash tag per partition, the stream's keys and its log partition together.
+    // (The idempotency hash appears once an append gives its own event ids.)
+    await store.appendToStream('order-1', [{ id: 'client-id-1', type: 'OrderPaid', data: { order_id: 'order-1' } }]);
     const keys = await keysInRedis();
     const partition = partitionOf('order-1', 4);
     const tag = `{es:main:p${partition}}`;
@@ -80,7 +82,8 @@ describe.each(redisTargets())('event store on %s', (target) => {
       [`${tag}:ids:order-1`, `${tag}:log`, `${tag}:s:order-1`, `${tag}:v:order-1`].map((k) => ctx.prefix + k).sort(),
     );
     expect(new Set(keys.map(keySlot)).size).toBe(1);
-    expect(await ctx.redis.get(`${ctx.prefix}${tag}:v:order-1`)).toBe('2');
+    expect(await ctx.redis.get(`${ctx.prefix}${tag}:v:order-1`)).toBe('3');
+    expect(await ctx.redis.hget(`${ctx.prefix}${tag}:ids:order-1`, 'client-id-1')).toMatch(/^3 \d+-\d+$/);
   });
 
   it('lets exactly one of 50 concurrent appends with the same expected version win', async () => {
@@ -103,6 +106,29 @@ describe.each(redisTargets())('event store on %s', (target) => {
     // the global log holds the same two events, no more
     const all = await store.readAll();
     expect(all.events.filter((e) => e.streamName === 'race')).toHaveLength(2);
+  });
+
+  it('group-commits appends made in the same tick, each checked and applied on its own', async () => {
+    // Streams of one partition, so the appends share one script call.
+    const names = Array.from({ length: 200 }, (_, i) => `g-${i}`).filter((n) => partitionOf(n, 4) === 0).slice(0, 3);
+    const [a, b, c] = names as [string, string, string];
+    await store.appendToStream(b, [{ type: 'Counted', data: { n: 0 } }]);
+    const results = await Promise.allSettled([
+      store.appendToStream(a, [{ type: 'Counted', data: { n: 1 } }], { expectedVersion: 'no_stream' }),
+      store.appendToStream(b, [{ type: 'Counted', data: { n: 2 } }], { expectedVersion: 'no_stream' }), // conflicts
+      store.appendToStream(a, [{ type: 'Counted', data: { n: 3 } }], { expectedVersion: 0 }), // sees the first
+      store.appendToStream(c, [{ type: 'Counted', data: { n: 4 } }, { type: 'Counted', data: { n: 5 } }], { expectedVersion: 'no_stream' }),
+      store.appendToStream(a, [{ type: 'Counted', data: { n: 6 } }], { expectedVersion: 0 }), // conflicts: a is at 1 now
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ streamName: b, actual: 0 });
+    expect((results[4] as PromiseRejectedResult).reason).toMatchObject({ streamName: a, expected: 0, actual: 1 });
+    expect((await store.readStream(a)).map((e) => e.data)).toEqual([{ n: 1 }, { n: 3 }]);
+    expect((await store.readStream(b)).map((e) => e.data)).toEqual([{ n: 0 }]);
+    expect((await store.readStream(c)).map((e) => [e.version, e.data])).toEqual([
+      [0, { n: 4 }],
+      [1, { n: 5 }],
+    ]);
   });
 
   it('checks no_stream, stream_exists and numeric expectations', async () => {

@@ -15,7 +15,8 @@ import type { z } from 'zod';
 import { ConcurrencyError, type ExpectedVersion } from './errors.js';
 import { KeyLayout, type StreamKeys } from './keys.js';
 import { LogMerger, decodeCheckpoint, encodeCheckpoint, startCheckpoint, type LogFilter } from './log.js';
-import { append as appendScript, deleteStream as deleteScript, saveSnapshot as saveSnapshotScript } from './scripts/generated/index.js';
+import { appendBatch as appendScript, deleteStream as deleteScript, saveSnapshot as saveSnapshotScript } from './scripts/generated/index.js';
+import { pipelineVariadic, runVariadicScript } from './scripts.js';
 import type { EventDefinitions, EventInput, EventOf, EventTypeDefinition, Metadata, RecordedEvent } from './types.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 import { Projection, type ProjectionOptions } from './projection.js';
@@ -131,6 +132,18 @@ interface TypeInfo {
 }
 
 const MAX_BATCH = 1000;
+/** Most appends, and script arguments, one group-commit call carries. */
+const GROUP_REQUESTS = 64;
+const GROUP_ARGS = 4096;
+
+/** An append waiting for the group commit of its partition. */
+interface PendingAppend {
+  keys: StreamKeys;
+  /** expected version, stream name, event count, 6 arguments per event */
+  args: string[];
+  resolve: (reply: (number | string)[]) => void;
+  reject: (error: unknown) => void;
+}
 const STORE_NAME = /^[A-Za-z0-9_.-]+$/;
 
 function checkStreamName(streamName: unknown): asserts streamName is string {
@@ -171,6 +184,9 @@ export class EventStore<M extends EventDefinitions> {
   /** @internal */
   readonly snapshotDefaults: SnapshotOptions<any> | undefined;
   private readonly types = new Map<string, TypeInfo>();
+  private readonly keyCache = new Map<string, StreamKeys>();
+  private readonly queues = new Map<number, PendingAppend[]>();
+  private flushScheduled = false;
 
   constructor(options: EventStoreOptions<M>) {
     if (!options || typeof options !== 'object') throw new ConfigError('createEventStore: options are required');
@@ -208,9 +224,11 @@ export class EventStore<M extends EventDefinitions> {
 
   /** @internal The full keys (client prefix included) of a stream. */
   streamKeys(streamName: string): StreamKeys {
+    const cached = this.keyCache.get(streamName);
+    if (cached) return cached;
     const keys = this.keys.forStream(streamName);
     const key = (name: string) => this.client.key(name);
-    return {
+    const full: StreamKeys = {
       partition: keys.partition,
       stream: key(keys.stream),
       version: key(keys.version),
@@ -219,6 +237,86 @@ export class EventStore<M extends EventDefinitions> {
       log: key(keys.log),
       archive: (suffix) => key(keys.archive(suffix)),
     };
+    if (this.keyCache.size >= 10_000) this.keyCache.clear();
+    this.keyCache.set(streamName, full);
+    return full;
+  }
+
+  /**
+   * Queues an append for the group commit of its partition: the appends of one partition made
+   * in the same tick of the event loop go to Redis in one script call, each still atomic.
+   */
+  private submit(keys: StreamKeys, args: string[]): Promise<(number | string)[]> {
+    this.client.assertOpen();
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(keys.partition);
+      if (!queue) this.queues.set(keys.partition, (queue = []));
+      queue.push({ keys, args, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const queues = [...this.queues.values()];
+    this.queues.clear();
+    const chunks: PendingAppend[][] = [];
+    for (const queue of queues) {
+      let i = 0;
+      while (i < queue.length) {
+        const chunk: PendingAppend[] = [];
+        let size = 0;
+        while (i < queue.length && chunk.length < GROUP_REQUESTS && (chunk.length === 0 || size + queue[i]!.args.length <= GROUP_ARGS)) {
+          size += queue[i]!.args.length;
+          chunk.push(queue[i++]!);
+        }
+        chunks.push(chunk);
+      }
+    }
+    const calls = chunks.map((chunk) => {
+      const keys = [chunk[0]!.keys.log];
+      const args = [String(chunk.length)];
+      for (const request of chunk) {
+        keys.push(request.keys.stream, request.keys.version, request.keys.ids);
+        for (const arg of request.args) args.push(arg);
+      }
+      return { keys, args };
+    });
+    const fail = (chunk: PendingAppend[], error: unknown) => {
+      for (const request of chunk) {
+        request.reject(StreamkitError.is(error) ? error : new RedisCommandError({ command: 'EVALSHA appendBatch', stream: request.keys.stream, cause: error }));
+      }
+    };
+    const settle = (chunk: PendingAppend[], replies: (number | string)[][]) => {
+      for (let k = 0; k < chunk.length; k++) chunk[k]!.resolve(replies[k]!);
+    };
+    try {
+      const redis = this.redis;
+      if (calls.length > 1 && !this.client.isCluster) {
+        // Standalone: every partition's call in one pipeline, one socket write.
+        pipelineVariadic<(number | string)[][]>(redis, appendScript, calls).then(
+          (results) =>
+            chunks.forEach((chunk, c) => {
+              const [error, replies] = results[c] ?? [new Error('no reply'), []];
+              if (error) fail(chunk, error);
+              else settle(chunk, replies);
+            }),
+          (error: unknown) => chunks.forEach((chunk) => fail(chunk, error)),
+        );
+        return;
+      }
+      chunks.forEach((chunk, c) => {
+        runVariadicScript<(number | string)[][]>(redis, appendScript, calls[c]!.keys, calls[c]!.args).then(
+          (replies) => settle(chunk, replies),
+          (error: unknown) => fail(chunk, error),
+        );
+      });
+    } catch (error) {
+      chunks.forEach((chunk) => fail(chunk, error));
+    }
   }
 
   /** @internal */
@@ -230,8 +328,8 @@ export class EventStore<M extends EventDefinitions> {
     }
   }
 
-  /** Validates one event for append and returns its five script arguments. */
-  private encodeEvent(streamName: string, event: unknown, index: number, seen: Set<string>): string[] {
+  /** Validates one event for append and pushes its six script arguments onto `args`. */
+  private encodeEvent(streamName: string, event: unknown, index: number, seen: Set<string> | undefined, args: string[]): void {
     const fail = (issues: FieldIssue[]): never => {
       throw new ValidationError({ stream: streamName, index, issues });
     };
@@ -262,16 +360,19 @@ export class EventStore<M extends EventDefinitions> {
     if (id === undefined) eventId = randomUUID();
     else if (typeof id !== 'string' || id.length === 0 || id.length > 256) return fail([{ path: ['id'], message: 'expected a non-empty string of at most 256 characters' }]);
     else eventId = id;
-    if (seen.has(eventId)) fail([{ path: ['id'], message: `event id "${eventId}" appears twice in this append` }]);
-    seen.add(eventId);
-    return [eventId, type, dataJson!, metaJson, info!.version === 1 ? '' : String(info!.version)];
+    if (seen) {
+      if (seen.has(eventId)) fail([{ path: ['id'], message: `event id "${eventId}" appears twice in this append` }]);
+      seen.add(eventId);
+    }
+    args.push(eventId, type, dataJson!, metaJson, info!.version === 1 ? '' : String(info!.version), id === undefined ? '' : '1');
   }
 
   /**
    * Appends events to a stream in one round trip and one server-side script: the expected version
    * is checked, events whose `id` the stream already holds are skipped (a retried append writes
    * nothing twice), the rest are added to the stream and its partition of the global log, and the
-   * version advances. All or nothing.
+   * version advances. All or nothing. Appends to streams of one partition made in the same tick
+   * share the script call (a group commit); each is still checked and applied on its own.
    *
    * Every event is validated first: bad data throws {@link ValidationError} (naming the stream,
    * the event's index and the field) and nothing is written. A version mismatch throws
@@ -295,13 +396,11 @@ export class EventStore<M extends EventDefinitions> {
       throw new ValidationError({ stream: streamName, issues: [{ path: [], message: 'expected a non-empty array of events' }] });
     }
     if (events.length > MAX_BATCH) throw new ConfigError(`stream "${streamName}": at most ${MAX_BATCH} events per append, got ${events.length}`);
-    const seen = new Set<string>();
+    const seen = events.length > 1 ? new Set<string>() : undefined;
     const args: string[] = [expectedArg, streamName, String(events.length)];
-    for (let i = 0; i < events.length; i++) args.push(...this.encodeEvent(streamName, events[i], i, seen));
+    for (let i = 0; i < events.length; i++) this.encodeEvent(streamName, events[i], i, seen, args);
     const keys = this.streamKeys(streamName);
-    const reply = await this.command('EVALSHA append', keys.stream, () =>
-      runScript<(number | string)[]>(this.redis, appendScript, [keys.stream, keys.version, keys.ids, keys.log], args),
-    );
+    const reply = await this.submit(keys, args);
     if (Number(reply[0]) === 0) throw new ConcurrencyError({ streamName, expected, actual: Number(reply[1]) });
     return {
       nextExpectedVersion: Number(reply[1]),
