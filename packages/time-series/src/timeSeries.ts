@@ -30,7 +30,7 @@ import {
 import { OutOfOrderError } from './errors.js';
 import { checkLabelName, checkLabelValue } from './filter.js';
 import { checkSeriesName, indexKeys, seriesKeys, type SeriesKeys } from './keys.js';
-import { addSamples, initSeries, rebuildRollups as rebuildScript } from './scripts/generated/index.js';
+import { addSamples, initSeries, levelRange, rebuildRollups as rebuildScript } from './scripts/generated/index.js';
 
 /** A rollup level: closed buckets of `bucketMs`, kept `retentionMs` (default: forever). */
 export interface RollupOptions {
@@ -150,6 +150,8 @@ const CHUNK = 10_000;
 const MAX_SEQ = '18446744073709551615';
 const MAX_TIME = Number.MAX_SAFE_INTEGER - 1;
 const MAX_BUCKETS = 1_000_000;
+/** Closed buckets per level-range call. */
+const LEVEL_PAGE = 20_000;
 const FIELD = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
 
 const variants = new Map<string, LuaScript>();
@@ -745,43 +747,22 @@ export class TimeSeries {
 
   /** The partials of a level's buckets starting in [a, b), the open one included, oldest first. */
   private async levelBetween(level: Level, a: number, b: number, meta: Record<string, string>): Promise<[number, PartialAggregate][]> {
-    const entries = await this.command('XRANGE', () =>
-      this.redis.xrange(level.key, `${a}-0`, `${b - 1}-${MAX_SEQ}`) as Promise<RawEntry[]>,
-    );
     const F = this.fields.length;
     const out: [number, PartialAggregate][] = [];
-    for (const [id, fields] of entries) {
-      const p: PartialAggregate = { n: 0, s: new Array(F), q: new Array(F), lo: new Array(F), hi: new Array(F), f: new Array(F), l: new Array(F) };
-      for (let i = 0; i < fields.length; i += 2) {
-        const name = fields[i]!;
-        const v = Number(fields[i + 1]);
-        if (name === 'n') {
-          p.n = v;
-          continue;
-        }
-        const k = Number(name.slice(1)) - 1;
-        switch (name[0]) {
-          case 's':
-            p.s[k] = v;
-            break;
-          case 'q':
-            p.q[k] = v;
-            break;
-          case 'm':
-            p.lo[k] = v;
-            break;
-          case 'M':
-            p.hi[k] = v;
-            break;
-          case 'f':
-            p.f[k] = v;
-            break;
-          case 'l':
-            p.l[k] = v;
-            break;
+    let start = `${a}-0`;
+    const end = `${b - 1}-${MAX_SEQ}`;
+    for (;;) {
+      const [text, count, lastId] = await this.command('EVALSHA level-range', () =>
+        runScript<[string, number, string]>(this.redis, levelRange, [level.key], [start, end, String(LEVEL_PAGE)]),
+      );
+      if (count > 0) {
+        for (const line of text.split('\n')) {
+          const t = line.split(' ');
+          out.push([Number(t[0]), partialFrom(t, 1, F)]);
         }
       }
-      out.push([Number(id.slice(0, id.indexOf('-'))), p]);
+      if (count < LEVEL_PAGE) break;
+      start = `(${lastId}`;
     }
     const open = parseOpen(meta[`o:${level.bucketMs}`], F);
     if (open && open.start >= a && open.start < b && (out.length === 0 || out[out.length - 1]![0] < open.start)) {
@@ -850,13 +831,11 @@ export class TimeSeries {
   }
 }
 
-/** The open bucket of a level, from its meta text. */
-function parseOpen(text: string | undefined, F: number): { start: number; partial: PartialAggregate } | undefined {
-  if (!text) return undefined;
-  const t = text.split(' ');
-  const partial: PartialAggregate = { n: Number(t[1]), s: [], q: [], lo: [], hi: [], f: [], l: [] };
+/** A partial from tokens `n s1 q1 m1 M1 f1 l1 s2 …` starting at `offset`. */
+function partialFrom(t: readonly string[], offset: number, F: number): PartialAggregate {
+  const partial: PartialAggregate = { n: Number(t[offset]), s: [], q: [], lo: [], hi: [], f: [], l: [] };
   for (let k = 0; k < F; k++) {
-    const o = 2 + k * 6;
+    const o = offset + 1 + k * 6;
     partial.s.push(Number(t[o]));
     partial.q.push(Number(t[o + 1]));
     partial.lo.push(Number(t[o + 2]));
@@ -864,7 +843,14 @@ function parseOpen(text: string | undefined, F: number): { start: number; partia
     partial.f.push(Number(t[o + 4]));
     partial.l.push(Number(t[o + 5]));
   }
-  return { start: Number(t[0]), partial };
+  return partial;
+}
+
+/** The open bucket of a level, from its meta text `<start> <n> s1 q1 …`. */
+function parseOpen(text: string | undefined, F: number): { start: number; partial: PartialAggregate } | undefined {
+  if (!text) return undefined;
+  const t = text.split(' ');
+  return { start: Number(t[0]), partial: partialFrom(t, 1, F) };
 }
 
 /**

@@ -1,6 +1,6 @@
--- Rollup levels: one stream per level holds closed buckets (entry id "<bucketStart>-0", fields
--- n, then per field k: s<k> sum, q<k> sum of squares, m<k> min, M<k> max, f<k> first, l<k> last),
--- and the meta hash field "o:<bucketMs>" holds the open bucket as
+-- Rollup levels: one stream per level holds closed buckets (entry id "<bucketStart>-0", field
+-- "p" = "<n> s1 q1 m1 M1 f1 l1 s2 ...": count, then per field sum, sum of squares, min, max,
+-- first, last), and the meta hash field "o:<bucketMs>" holds the open bucket as
 -- "<start> <n> s1 q1 m1 M1 f1 l1 s2 ...". Numbers are written with %.17g so they read back exactly.
 local function fmt(x)
   return string.format("%.17g", x)
@@ -40,22 +40,20 @@ local function open_text(lv)
   return table.concat(parts, " ")
 end
 
--- Writes the open bucket as a closed entry of the level stream. A bucket at or below the stream's
--- top (only possible if the stream was edited by hand) is skipped rather than failing mid-script;
--- rebuild-rollups repairs such a level.
+-- Writes the open bucket as a closed entry of the level stream: id "<start>-0", one field "p"
+-- holding "<n> s1 q1 m1 M1 f1 l1 s2 ..." (one field keeps the entry small and the reply cheap).
+-- A bucket at or below the stream's top (only possible if the stream was edited by hand) is
+-- skipped rather than failing mid-script; rebuild-rollups repairs such a level.
 local function flush(lv)
   if lv.top and lv.start <= lv.top then return end
-  local args = { "XADD", lv.key, int_text(lv.start) .. "-0", "n", int_text(lv.n) }
+  local parts = { int_text(lv.n) }
   for k = 1, lv.F do
-    local i = #args
-    args[i + 1] = "s" .. k; args[i + 2] = fmt(lv.s[k])
-    args[i + 3] = "q" .. k; args[i + 4] = fmt(lv.q[k])
-    args[i + 5] = "m" .. k; args[i + 6] = fmt(lv.lo[k])
-    args[i + 7] = "M" .. k; args[i + 8] = fmt(lv.hi[k])
-    args[i + 9] = "f" .. k; args[i + 10] = lv.f[k]
-    args[i + 11] = "l" .. k; args[i + 12] = lv.l[k]
+    local i = #parts
+    parts[i + 1] = fmt(lv.s[k]); parts[i + 2] = fmt(lv.q[k])
+    parts[i + 3] = fmt(lv.lo[k]); parts[i + 4] = fmt(lv.hi[k])
+    parts[i + 5] = lv.f[k]; parts[i + 6] = lv.l[k]
   end
-  redis.call(unpack(args))
+  redis.call("XADD", lv.key, int_text(lv.start) .. "-0", "p", table.concat(parts, " "))
   lv.top = lv.start
 end
 
