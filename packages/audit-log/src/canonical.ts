@@ -32,3 +32,21 @@ function write(value: unknown, depth: number): string {
       throw new TypeError(`canonical JSON: a ${typeof value} is not JSON data`);
   }
 }
+
+/**
+ * The canonical JSON of `{ ...fields, id, time }` for many `id`/`time` pairs, without encoding
+ * `fields` again each time: a writer that loses a compare-and-set race re-hashes its records
+ * on top of the new head, and only the id and time change.
+ */
+export function canonicalWithIdAndTime(fields: Record<string, unknown>): (id: string, time: number) => string {
+  const keys = [...Object.keys(fields).filter((key) => fields[key] !== undefined && key !== 'id' && key !== 'time'), 'id', 'time'].sort();
+  const parts = keys.map((key) => (key === 'id' || key === 'time' ? '' : `${JSON.stringify(key)}:${write(fields[key], 1)}`));
+  const idAt = keys.indexOf('id');
+  const timeAt = keys.indexOf('time');
+  return (id, time) => {
+    if (!Number.isFinite(time)) throw new TypeError(`canonical JSON: ${time} is not a finite number`);
+    parts[idAt] = `"id":${JSON.stringify(id)}`;
+    parts[timeAt] = `"time":${JSON.stringify(time)}`;
+    return `{${parts.join(',')}}`;
+  };
+}

@@ -1,5 +1,5 @@
-import { isConnectionError, runScript, type RedisClient } from '@streamkit/core';
-import { canonicalJson } from './canonical.js';
+import { isConnectionError, pack, runScript, type RedisClient } from '@streamkit/core';
+import { canonicalWithIdAndTime } from './canonical.js';
 import { entryHash, GENESIS_HASH } from './chain.js';
 import { AppendConflictError, ChainHeadError } from './errors.js';
 import type { LogKeys } from './keys.js';
@@ -25,25 +25,34 @@ export interface PreparedRecord {
   subject?: { ref: string; keyId: string };
 }
 
-interface Sent {
-  epoch: number;
+/** Records per script call: the append script has 4 + 2 × 16 keys. */
+export const BATCH_SIZE = 16;
+
+interface Placed {
   seq: number;
   id: string;
   hash: string;
-  prev: string;
 }
 
 interface Pending {
   record: PreparedRecord;
+  /** The canonical JSON of the record for an id and a time (built once per record version). */
+  canonical?: (id: string, time: number) => string;
   resolve(result: RecordResult): void;
   reject(error: unknown): void;
   conflicts: number;
-  sent?: Sent;
-  /** Sent in an epoch that ended with an error: it may or may not be in the log. */
-  uncertain?: Sent;
+  /** Where it went in a batch that ended with a connection error: it may or may not be in the log. */
+  uncertain?: Placed;
 }
 
-type Reply = ['OK'] | ['CONFLICT', string, string, string] | ['DUP'] | ['KEY'];
+interface Batch {
+  epoch: number;
+  records: Pending[];
+  placed: Placed[];
+  prev: string;
+}
+
+type Reply = ['OK'] | ['CONFLICT', string, string, string] | ['DUP'] | ['KEY', number];
 
 /** Hooks the writer calls back into the log for. */
 export interface WriterHooks {
@@ -57,19 +66,22 @@ function idParts(id: string): [number, number] {
 }
 
 /**
- * Appends records to the chain with optimistic, pipelined compare-and-set: each record is hashed
- * on top of the predicted head and sent at once, without waiting for the one before. When the
- * server says the head moved (another writer won), every record from that one on is hashed again
- * on top of the real head and sent again, in order. Replies arrive in order on one connection,
- * so a record is never hashed against a head that was not the newest the writer knew.
+ * Appends records to the chain with optimistic, pipelined compare-and-set. Queued records are
+ * hashed in batches of up to {@link BATCH_SIZE} on top of the predicted head and sent at once,
+ * several batches in flight, without waiting for the one before. When the server says the head
+ * moved (another writer won), the batch and every one after it are hashed again on top of the
+ * real head and sent again, in order. Replies arrive in order on one connection, so a record is
+ * never hashed against a head other than the newest the writer knew.
  */
 export class ChainWriter {
   private queue: Pending[] = [];
-  private inflight: Pending[] = [];
+  private inflight: Batch[] = [];
   private tip: ChainHead | undefined;
   private epoch = 0;
   private loading = false;
   private busy = false;
+  /** Conflicts in a row; resets on success. Backs the writer off a little under contention. */
+  private streak = 0;
 
   constructor(
     private readonly redis: () => RedisClient,
@@ -82,8 +94,15 @@ export class ChainWriter {
   append(record: PreparedRecord): Promise<RecordResult> {
     return new Promise((resolve, reject) => {
       this.queue.push({ record, resolve, reject, conflicts: 0 });
-      this.pump();
+      // Let the callers of this tick queue theirs too, so they share a batch.
+      if (this.queue.length === 1) queueMicrotask(() => this.pump());
     });
+  }
+
+  private inflightRecords(): number {
+    let n = 0;
+    for (const batch of this.inflight) n += batch.records.length;
+    return n;
   }
 
   private pump(): void {
@@ -92,7 +111,9 @@ export class ChainWriter {
       if (this.queue.length > 0 && !this.loading) void this.loadHead();
       return;
     }
-    while (this.queue.length > 0 && this.inflight.length < this.options.maxInFlight) this.send(this.queue.shift()!);
+    while (this.queue.length > 0 && (this.inflight.length === 0 || this.inflightRecords() < this.options.maxInFlight)) {
+      this.send(this.queue.splice(0, BATCH_SIZE));
+    }
   }
 
   /** Reads the head from Redis, first settling records that may already be in the log. */
@@ -107,11 +128,11 @@ export class ChainWriter {
         uncertain.forEach((p, i) => {
           const fields = found[i]?.[0]?.[1];
           const hashAt = fields ? fields.indexOf('hash') : -1;
-          const sent = p.uncertain!;
+          const placed = p.uncertain!;
           p.uncertain = undefined;
-          if (fields && hashAt >= 0 && fields[hashAt + 1] === sent.hash) {
+          if (fields && hashAt >= 0 && fields[hashAt + 1] === placed.hash) {
             this.queue.splice(this.queue.indexOf(p), 1);
-            p.resolve({ id: sent.id, seq: sent.seq, hash: sent.hash });
+            p.resolve({ id: placed.id, seq: placed.seq, hash: placed.hash });
           }
         });
       }
@@ -127,96 +148,125 @@ export class ChainWriter {
     this.pump();
   }
 
-  private send(p: Pending): void {
-    const tip = this.tip!;
-    const [tipMs, tipSeq] = idParts(tip.id);
+  private send(records: Pending[]): void {
+    let tip = this.tip!;
+    const prev = tip.hash;
+    const placed: Placed[] = [];
+    const keys: string[] = [this.keys.log, this.keys.head, this.keys.indexes, this.keys.subjects];
+    const entries: string[][] = [];
     const now = Date.now();
-    const id = now > tipMs ? `${now}-0` : `${tipMs}-${tipSeq + 1}`;
-    const seq = tip.seq + 1;
-    const time = now > tipMs ? now : tipMs;
-    const canonical = canonicalJson({ ...p.record.entry, id, time });
-    const hash = entryHash(this.name, seq, tip.hash, canonical);
-    const sent: Sent = { epoch: this.epoch, seq, id, hash, prev: tip.hash };
-    p.sent = sent;
-    this.tip = { seq, hash, id };
-    this.inflight.push(p);
-    const subject = p.record.subject;
-    runScript<Reply>(
-      this.redis(),
-      appendScript,
-      [this.keys.log, this.keys.head, this.keys.indexes, this.keys.actor(p.record.actor), this.keys.resource(p.record.resource), this.keys.subjects],
-      [tip.hash, seq, id, hash, canonical, p.record.action, subject?.ref ?? '', subject?.keyId ?? ''],
-    ).then(
-      (reply) => this.onReply(p, sent, reply),
-      (error: unknown) => this.onError(p, sent, error),
+    for (const p of records) {
+      const [tipMs, tipSeq] = idParts(tip.id);
+      const id = now > tipMs ? `${now}-0` : `${tipMs}-${tipSeq + 1}`;
+      const time = now > tipMs ? now : tipMs;
+      const seq = tip.seq + 1;
+      p.canonical ??= canonicalWithIdAndTime(p.record.entry as Record<string, unknown>);
+      const canonical = p.canonical(id, time);
+      const hash = entryHash(this.name, seq, tip.hash, canonical);
+      placed.push({ seq, id, hash });
+      keys.push(this.keys.actor(p.record.actor), this.keys.resource(p.record.resource));
+      entries.push([String(seq), id, hash, canonical, p.record.action, p.record.subject?.ref ?? '', p.record.subject?.keyId ?? '']);
+      tip = { seq, hash, id };
+    }
+    const lastActor = keys[keys.length - 2]!;
+    const lastResource = keys[keys.length - 1]!;
+    while (keys.length < 4 + 2 * BATCH_SIZE) keys.push(lastActor, lastResource);
+    this.tip = tip;
+    const batch: Batch = { epoch: this.epoch, records, placed, prev };
+    this.inflight.push(batch);
+    const first = placed[0]!;
+    runScript<Reply>(this.redis(), appendScript, keys, [prev, first.seq, first.id, first.hash, pack(entries)]).then(
+      (reply) => this.onReply(batch, reply),
+      (error: unknown) => this.onError(batch, error),
     );
   }
 
-  /** Ends the epoch: every record in flight is doomed (it chains to a hash that will not be the head). */
-  private restart(from: Pending, tip: ChainHead | undefined): void {
+  /** Ends the epoch: this batch and every later one in flight are doomed (they chain to hashes that will not be the head). */
+  private restart(from: Batch, tip: ChainHead | undefined): Pending[] {
     const at = this.inflight.indexOf(from);
     const doomed = at >= 0 ? this.inflight.slice(at) : [from];
-    const settledBefore = at >= 0 ? this.inflight.slice(0, at) : [];
-    this.inflight = settledBefore;
+    this.inflight = at >= 0 ? this.inflight.slice(0, at) : this.inflight;
     this.epoch++;
-    for (const p of doomed) p.sent = undefined;
-    this.queue = [...doomed, ...this.queue];
+    const records = doomed.flatMap((batch) => batch.records);
+    this.queue = [...records, ...this.queue];
     this.tip = tip;
+    return records;
   }
 
-  private onReply(p: Pending, sent: Sent, reply: Reply): void {
-    if (sent.epoch !== this.epoch || p.sent !== sent) return;
+  private current(batch: Batch): boolean {
+    return batch.epoch === this.epoch && this.inflight.includes(batch);
+  }
+
+  private onReply(batch: Batch, reply: Reply): void {
+    if (!this.current(batch)) return;
     const status = reply[0];
     if (status === 'OK' || status === 'DUP') {
-      this.inflight.splice(this.inflight.indexOf(p), 1);
-      p.resolve({ id: sent.id, seq: sent.seq, hash: sent.hash });
+      this.streak = 0;
+      this.inflight.splice(this.inflight.indexOf(batch), 1);
+      batch.records.forEach((p, i) => p.resolve({ ...batch.placed[i]! }));
       this.pump();
       return;
     }
     if (status === 'CONFLICT') {
       const [, seq, hash, id] = reply as ['CONFLICT', string, string, string];
-      this.restart(p, { seq: Number(seq), hash, id });
-      if (++p.conflicts > this.options.maxConflicts) {
-        this.queue.splice(this.queue.indexOf(p), 1);
-        p.reject(new AppendConflictError(this.name, p.conflicts));
+      this.restart(batch, { seq: Number(seq), hash, id });
+      for (const p of batch.records) {
+        if (++p.conflicts > this.options.maxConflicts) {
+          this.queue.splice(this.queue.indexOf(p), 1);
+          p.reject(new AppendConflictError(this.name, p.conflicts));
+        }
+      }
+      // Another writer is appending: give it a moment (random, growing with the streak) rather
+      // than sending a batch that will most likely lose again, so records gather into fuller batches.
+      if (++this.streak > 1) {
+        this.busy = true;
+        setTimeout(() => {
+          this.busy = false;
+          this.pump();
+        }, Math.random() * Math.min(this.streak - 1, 4));
+        return;
       }
       this.pump();
       return;
     }
-    // KEY: the subject key was forgotten or replaced; encrypt again with the current one, then
-    // read the head again (nothing was written, but other writers may have moved it).
-    this.restart(p, undefined);
+    // KEY: a subject key was forgotten or replaced; encrypt again with the current one, then read
+    // the head again (nothing was written, but other writers may have moved it).
+    const stale = batch.records[Number(reply[1]) - 1]!;
+    this.restart(batch, undefined);
     this.busy = true;
-    this.hooks.refreshKey(p.record).then(
+    this.hooks.refreshKey(stale.record).then(
       (record) => {
-        p.record = record;
+        stale.record = record;
+        stale.canonical = undefined;
         this.busy = false;
         this.pump();
       },
       (error: unknown) => {
         this.busy = false;
-        this.queue.splice(this.queue.indexOf(p), 1);
-        p.reject(error);
+        this.queue.splice(this.queue.indexOf(stale), 1);
+        stale.reject(error);
         this.pump();
       },
     );
   }
 
-  private onError(p: Pending, sent: Sent, error: unknown): void {
-    if (sent.epoch !== this.epoch || p.sent !== sent) return;
+  private onError(batch: Batch, error: unknown): void {
+    if (!this.current(batch)) return;
     const message = error instanceof Error ? error.message : String(error);
     if (isConnectionError(error)) {
-      // The script may or may not have run: find out before sending it again.
-      const at = this.inflight.indexOf(p);
-      const doomed = at >= 0 ? this.inflight.slice(at) : [p];
-      for (const d of doomed) if (d.sent) d.uncertain = d.sent;
-      this.restart(p, undefined);
+      // The script may or may not have run: find out before sending again.
+      const at = this.inflight.indexOf(batch);
+      for (const doomed of this.inflight.slice(at)) doomed.records.forEach((p, i) => (p.uncertain = doomed.placed[i]));
+      this.restart(batch, undefined);
       this.pump();
       return;
     }
-    this.restart(p, undefined);
-    this.queue.splice(this.queue.indexOf(p), 1);
-    p.reject(/SK_LOG_AHEAD|SK_BAD_SEQ/.test(message) ? new ChainHeadError(this.name, message.replace(/^ERR /, '')) : error);
+    this.restart(batch, undefined);
+    const failure = /SK_LOG_AHEAD|SK_BAD_SEQ/.test(message) ? new ChainHeadError(this.name, message.replace(/^ERR /, '')) : error;
+    for (const p of batch.records) {
+      this.queue.splice(this.queue.indexOf(p), 1);
+      p.reject(failure);
+    }
     this.pump();
   }
 }
