@@ -38,7 +38,9 @@ async function suiteNames(): Promise<string[]> {
     .sort();
 }
 
+/** Thousands separated; small rates (queries/s) keep 3 significant digits instead of rounding to 0. */
 function formatOps(value: number): string {
+  if (value !== 0 && Math.abs(value) < 100) return value.toPrecision(3);
   return Math.round(value).toLocaleString('en-US');
 }
 

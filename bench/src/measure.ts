@@ -103,11 +103,12 @@ export function spread(s: Sample): string {
 
 /** A result row from two samples: ratio = subject / baseline. */
 export function row(name: string, subject: Sample, baseline: string, base: Sample, note?: string): BenchResult {
+  const round = (value: number) => (Math.abs(value) >= 100 ? Math.round(value) : Number(value.toPrecision(3)));
   const result: BenchResult = {
     name,
-    opsPerSec: Math.round(subject.median),
+    opsPerSec: round(subject.median),
     baseline,
-    baselineOpsPerSec: Math.round(base.median),
+    baselineOpsPerSec: round(base.median),
     ratio: Math.round((subject.median / base.median) * 1000) / 1000,
   };
   if (note !== undefined) result.note = note;
