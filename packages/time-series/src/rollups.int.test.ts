@@ -124,8 +124,12 @@ describe.each(redisTargets())('rollups on %s', (target) => {
     for (const s of plan) if (s.source === 'rollup') expect([s.from % s.bucketMs, s.to % s.bucketMs]).toEqual([0, 0]);
     const hourly = await series.explain('-', '+', { aggregation: 'sum', bucketMs: 7_200_000 });
     expect(hourly.some((s) => s.source === 'rollup' && s.bucketMs === 3_600_000)).toBe(true);
-    expect(await series.explain('-', '+', { aggregation: 'sum', bucketMs: 7_000 })).toEqual([{ source: 'raw', from: 0, to: Number.MAX_SAFE_INTEGER }]);
-    expect(await series.explain('-', '+', { aggregation: 'p99', bucketMs: 60_000 })).toEqual([{ source: 'raw', from: 0, to: Number.MAX_SAFE_INTEGER }]);
+    const end = points[points.length - 1]!.ts + 1;
+    expect(await series.explain('-', '+', { aggregation: 'sum', bucketMs: 7_000 })).toEqual([{ source: 'raw', from: 0, to: end }]);
+    // With '+', the minute level's open bucket (kept beside the raw samples) answers the last minute.
+    const whole = await series.explain(T0 + 40_000, '+', { aggregation: 'sum', bucketMs: 60_000 });
+    expect(whole).toEqual([{ source: 'rollup', bucketMs: 60_000, from: T0 + 40_000, to: Math.ceil(end / 60_000) * 60_000 }]);
+    expect(await series.explain('-', '+', { aggregation: 'p99', bucketMs: 60_000 })).toEqual([{ source: 'raw', from: 0, to: end }]);
     const options = { aggregation: 'avg', bucketMs: 120_000 } as const;
     expect(diffSamples(await series.range(from, to, options), referenceRange(points, ['value'], from, to, options))).toBeUndefined();
   });

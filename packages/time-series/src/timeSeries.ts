@@ -666,12 +666,19 @@ export class TimeSeries {
     const fromMs = this.boundOf(from, 'from');
     const toMs = this.boundOf(to, 'to');
     if (fromMs > toMs) return [];
+    const meta = await this.meta();
+    if (meta.last === undefined) return [];
+    // Nothing lies past the newest sample: raw segments stop there (a level's open bucket may not).
+    const end = Number(meta.last) + 1;
+    if (fromMs >= end) return [];
     if (options.aggregation === undefined || isPercentile(options.aggregation) || options.filterByValue) {
-      return [{ source: 'raw', from: fromMs, to: toMs + 1 }];
+      return [{ source: 'raw', from: fromMs, to: Math.min(toMs + 1, end) }];
     }
     const align = options.align === 'start' ? fromMs : options.align === 'end' ? toMs : (options.align ?? 0);
-    const segments = await this.plan(fromMs, toMs + 1, options.bucketMs!, align, await this.meta());
-    return segments.map((s) => (s.level ? { source: 'rollup', bucketMs: s.level.bucketMs, from: s.a, to: s.b } : { source: 'raw', from: s.a, to: s.b }));
+    const segments = await this.plan(fromMs, toMs + 1, options.bucketMs!, align, meta);
+    return segments
+      .filter((s) => s.level || s.a < end)
+      .map((s) => (s.level ? { source: 'rollup', bucketMs: s.level.bucketMs, from: s.a, to: s.b } : { source: 'raw', from: s.a, to: Math.min(s.b, end) }));
   }
 
   private async rawQuery(
