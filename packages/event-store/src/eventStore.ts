@@ -187,6 +187,8 @@ export class EventStore<M extends EventDefinitions> {
   private readonly keyCache = new Map<string, StreamKeys>();
   private readonly queues = new Map<number, PendingAppend[]>();
   private flushScheduled = false;
+  /** Mergers of recent readAll calls, by the checkpoint they stopped at: paging on reuses their read-ahead. */
+  private readonly readAllCache = new Map<string, LogMerger<M>>();
 
   constructor(options: EventStoreOptions<M>) {
     if (!options || typeof options !== 'object') throw new ConfigError('createEventStore: options are required');
@@ -676,10 +678,25 @@ export class EventStore<M extends EventDefinitions> {
   async readAll(options: ReadAllOptions = {}): Promise<ReadAllResult<EventOf<M>>> {
     const maxCount = options.maxCount ?? 1000;
     if (!Number.isSafeInteger(maxCount) || maxCount < 1) throw new ConfigError(`readAll: maxCount must be a positive integer, got ${String(maxCount)}`);
-    const cursors = options.from === undefined || options.from === 'start' ? startCheckpoint(this.partitions) : decodeCheckpoint(options.from, this.partitions);
-    const merger = new LogMerger(this, cursors, { pageSize: Math.max(16, Math.ceil((maxCount * 2) / this.partitions)), filter: options.filter });
+    const from = options.from === undefined || options.from === 'start' ? undefined : options.from;
+    const cursors = from === undefined ? startCheckpoint(this.partitions) : decodeCheckpoint(from, this.partitions);
+    const pageSize = Math.min(maxCount, Math.ceil(maxCount / this.partitions) + 16);
+    const filterKey = options.filter ? JSON.stringify([options.filter.types ?? null, options.filter.streamPrefix ?? null]) : '';
+    const cacheKey = (checkpoint: string) => `${checkpoint}|${pageSize}|${filterKey}`;
+    // Paging on from the checkpoint the last call returned: its merger still holds the entries it
+    // read ahead (log entries never change), so nothing is read twice.
+    let merger = from === undefined ? undefined : this.readAllCache.get(cacheKey(encodeCheckpoint(cursors)));
+    if (merger) {
+      this.readAllCache.delete(cacheKey(encodeCheckpoint(cursors)));
+      merger.rewind();
+    } else {
+      merger = new LogMerger(this, cursors, { pageSize, filter: options.filter });
+    }
     const events = await merger.next(maxCount);
-    return { events, checkpoint: encodeCheckpoint(merger.cursors), isEnd: merger.atEnd };
+    const checkpoint = encodeCheckpoint(merger.cursors);
+    if (this.readAllCache.size >= 8) this.readAllCache.delete(this.readAllCache.keys().next().value!);
+    this.readAllCache.set(cacheKey(checkpoint), merger);
+    return { events, checkpoint, isEnd: merger.atEnd };
   }
 
   /** The checkpoint of the current end of the global log: reading from it returns only later events. */

@@ -37,15 +37,41 @@ function matches(filter: LogFilter | undefined, fields: Record<string, string>):
   return true;
 }
 
+/** One partition's unread entries, with their ids parsed for cheap comparison. */
+interface Buffer {
+  entries: [string, string[]][];
+  ms: number[];
+  seq: number[];
+  offset: number;
+}
+
+const EMPTY: Buffer = { entries: [], ms: [], seq: [], offset: 0 };
+
+function toBuffer(entries: [string, string[]][], from?: Buffer): Buffer {
+  const rest = from ? from.entries.slice(from.offset) : [];
+  const ms = from ? from.ms.slice(from.offset) : [];
+  const seq = from ? from.seq.slice(from.offset) : [];
+  for (const entry of entries) {
+    const id = entry[0];
+    const dash = id.indexOf('-');
+    // ms fits a double exactly; so does any sequence number below 2^53
+    ms.push(Number(id.slice(0, dash)));
+    seq.push(Number(id.slice(dash + 1)));
+    rest.push(entry);
+  }
+  return { entries: rest, ms, seq, offset: 0 };
+}
+
 /**
  * Merges the partitions of the global log in entry-id (time) order. Each partition is read in
  * pages after its cursor; an event is emitted only once every partition that may hold an
  * earlier one has been read past it, so the merge is exact for the entries present when read.
+ * When one partition needs its next page, every partition running low is topped up in the same
+ * round trip.
  */
 export class LogMerger<M extends EventDefinitions> {
   readonly cursors: string[];
-  private readonly buffers: [string, string[]][][];
-  private readonly offsets: number[];
+  private buffers: Buffer[];
   /** The last page of the partition was short: nothing more there for now. */
   private readonly drained: boolean[];
   private readonly keys: string[];
@@ -59,8 +85,7 @@ export class LogMerger<M extends EventDefinitions> {
   ) {
     this.cursors = [...cursors];
     this.keys = store.logKeys();
-    this.buffers = this.keys.map(() => []);
-    this.offsets = this.keys.map(() => 0);
+    this.buffers = this.keys.map(() => EMPTY);
     this.drained = this.keys.map(() => false);
     this.pageSize = options.pageSize;
     this.filter = options.filter;
@@ -68,7 +93,7 @@ export class LogMerger<M extends EventDefinitions> {
 
   /** True when every partition was read to its end. */
   get atEnd(): boolean {
-    return this.drained.every((drained, p) => drained && this.offsets[p]! >= this.buffers[p]!.length);
+    return this.drained.every((drained, p) => drained && this.buffers[p]!.offset >= this.buffers[p]!.entries.length);
   }
 
   /** Forgets that partitions were read to their end, so the next {@link next} asks again. */
@@ -76,18 +101,22 @@ export class LogMerger<M extends EventDefinitions> {
     this.drained.fill(false);
   }
 
+  private remaining(p: number): number {
+    const buffer = this.buffers[p]!;
+    return buffer.entries.length - buffer.offset;
+  }
+
   private async refill(partitions: number[]): Promise<void> {
     await Promise.all(
       partitions.map(async (p) => {
         const key = this.keys[p]!;
-        // The buffer's last entry, or the cursor: where the next page starts.
         const buffer = this.buffers[p]!;
-        const after = buffer.length > 0 ? buffer[buffer.length - 1]![0] : this.cursors[p]!;
+        // After the buffer's last entry, or the cursor: where the next page starts.
+        const after = buffer.entries.length > buffer.offset ? buffer.entries[buffer.entries.length - 1]![0] : this.cursors[p]!;
         const page = (await this.store.command('XRANGE', key, () =>
           this.store.redis.call('XRANGE', [key, `(${after}`, '+', 'COUNT', this.pageSize]),
         )) as [string, string[]][];
-        this.buffers[p] = page;
-        this.offsets[p] = 0;
+        this.buffers[p] = toBuffer(page, this.remaining(p) > 0 ? buffer : undefined);
         this.drained[p] = page.length < this.pageSize;
       }),
     );
@@ -96,30 +125,51 @@ export class LogMerger<M extends EventDefinitions> {
   /** Up to `max` events after the cursors, in order; advances the cursors past what it returns (and past filtered-out entries). */
   async next(max: number): Promise<RecordedEvent<any>[]> {
     const out: RecordedEvent<any>[] = [];
+    const partitions = this.keys.length;
+    const low = Math.max(1, this.pageSize >> 2);
     while (out.length < max) {
-      const empty: number[] = [];
-      for (let p = 0; p < this.keys.length; p++) {
-        if (this.offsets[p]! >= this.buffers[p]!.length && !this.drained[p]) empty.push(p);
-      }
-      if (empty.length > 0) await this.refill(empty);
-      let best = -1;
-      let bestId = '';
-      for (let p = 0; p < this.keys.length; p++) {
-        const entry = this.buffers[p]![this.offsets[p]!];
-        if (!entry) continue;
-        if (best === -1 || StreamId.compare(entry[0], bestId) < 0) {
-          best = p;
-          bestId = entry[0];
+      let needed = false;
+      for (let p = 0; p < partitions; p++) {
+        if (this.remaining(p) === 0 && !this.drained[p]) {
+          needed = true;
+          break;
         }
       }
-      if (best === -1) break;
-      const [id, flat] = this.buffers[best]![this.offsets[best]!]!;
-      this.offsets[best]!++;
-      this.cursors[best] = id;
-      const fields: Record<string, string> = {};
-      for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-      if (!matches(this.filter, fields)) continue;
-      out.push(this.store.decodeLogEntry(best, this.keys[best]!, id, fields));
+      if (needed) {
+        const refill: number[] = [];
+        for (let p = 0; p < partitions; p++) if (!this.drained[p] && this.remaining(p) < low) refill.push(p);
+        await this.refill(refill);
+      }
+      // Emit in order until some partition that may hold more runs dry.
+      while (out.length < max) {
+        let best = -1;
+        let bestMs = 0;
+        let bestSeq = 0;
+        let dry = false;
+        for (let p = 0; p < partitions; p++) {
+          const buffer = this.buffers[p]!;
+          if (buffer.offset >= buffer.entries.length) {
+            if (!this.drained[p]) dry = true;
+            continue;
+          }
+          const ms = buffer.ms[buffer.offset]!;
+          const seq = buffer.seq[buffer.offset]!;
+          if (best === -1 || ms < bestMs || (ms === bestMs && seq < bestSeq)) {
+            best = p;
+            bestMs = ms;
+            bestSeq = seq;
+          }
+        }
+        if (dry || best === -1) break;
+        const buffer = this.buffers[best]!;
+        const [id, flat] = buffer.entries[buffer.offset++]!;
+        this.cursors[best] = id;
+        const fields: Record<string, string> = {};
+        for (let i = 0; i < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+        if (!matches(this.filter, fields)) continue;
+        out.push(this.store.decodeLogEntry(best, this.keys[best]!, id, fields));
+      }
+      if (this.atEnd) break;
     }
     return out;
   }
