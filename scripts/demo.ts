@@ -7,6 +7,7 @@ import { createStreamClient, StreamId } from '@streamkit/core';
 import { findRedisBinaries, startRedis, type RedisServer } from '@streamkit/testing';
 import { runDemo as ordersDemo } from '../apps/orders/src/demo.js';
 import { runDemo as complianceDemo } from '../apps/compliance-audit/src/demo.js';
+import { runDemo as cpuDemo } from '../apps/cpu-monitor/src/demo.js';
 
 const log = (line = '') => process.stdout.write(`${line}\n`);
 
@@ -75,7 +76,9 @@ try {
   await walkThrough(url);
   banner('2. apps/orders: an event-sourced orders service (@streamkit/event-store)');
   await ordersDemo({ redisUrl: url, log });
-  banner('3. apps/compliance-audit: a tamper-evident audit trail (@streamkit/audit-log)');
+  banner('3. apps/cpu-monitor: CPU metrics with rollups and a live dashboard (@streamkit/time-series)');
+  await cpuDemo({ redisUrl: url, log, seconds: 4 });
+  banner('4. apps/compliance-audit: a tamper-evident audit trail (@streamkit/audit-log)');
   await complianceDemo({ redisUrl: url, log });
 } finally {
   await server?.destroy();
