@@ -6,6 +6,7 @@ import { createStreamClient, type StreamClient } from './client.js';
 import type { Entry } from './codec.js';
 import { DecodeError } from './errors.js';
 import type { Stream } from './stream.js';
+import type { StreamId } from './streamId.js';
 import { clientsNamed, connectNamed, killConnectionsNamed, waitBlocked, waitFor } from './testHelpers.js';
 
 /** Runs a tail in the background, collecting what it yields, until stopped. */
@@ -198,5 +199,49 @@ describe('tail across a restart of a persistent (AOF) server', () => {
     expect(values.every((n, i) => i === 0 || n >= values[i - 1]!)).toBe(true);
     expect(new Set(values).size).toBe(total);
     void failedAdds;
+  });
+});
+
+describe('tail on a server that stops answering without closing the connection', () => {
+  let server: RedisServer;
+  let redis: Redis;
+  let client: StreamClient;
+  const name = `tail-hung-${testPrefix().slice(2, -1)}`;
+
+  beforeAll(async () => {
+    server = await startRedis();
+    redis = createTestRedis(server.url, { connectionName: name, maxRetriesPerRequest: null });
+    client = createStreamClient({ redis, prefix: testPrefix() });
+  });
+  afterAll(async () => {
+    await client?.close();
+    if (redis) await closeTestClient(redis);
+    await server?.destroy();
+  });
+
+  it('cuts the silent connection past the block time and reads on: every entry once, in order', async () => {
+    const stream = client.stream('hung');
+    const tail = runTail(stream, { blockMs: 500 });
+    await waitBlocked(redis, `${name}:blocking`);
+    const [before] = await clientsNamed(redis, `${name}:blocking`);
+    const added = await stream.addMany(Array.from({ length: 50 }, (_, n) => ({ n: String(n) })));
+    await waitFor(() => tail.received.length >= 50, 'the first 50 entries');
+
+    process.kill(server.pid!, 'SIGSTOP'); // the socket stays open, nothing answers
+    let late: Promise<StreamId[]>;
+    try {
+      late = stream.addMany(Array.from({ length: 50 }, (_, n) => ({ n: String(50 + n) }))); // waits for the server
+      await sleep(500 + 10_000 + 2_000); // past the tail's watchdog: the block time plus 10 s
+    } finally {
+      process.kill(server.pid!, 'SIGCONT');
+    }
+    added.push(...(await late));
+    await waitFor(() => tail.received.length >= 100, `all 100 entries (got ${tail.received.length})`, 20_000);
+    await sleep(50);
+    const [after] = await clientsNamed(redis, `${name}:blocking`);
+    await tail.stop();
+
+    expect(tail.received.map((entry) => entry.id)).toEqual(added);
+    expect(after!.id).not.toBe(before!.id); // the hung connection was replaced
   });
 });
