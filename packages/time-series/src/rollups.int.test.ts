@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createStreamClient, type StreamClient } from '@streamkit/core';
-import { closeTestClient, redisTargets, useRedis } from '@streamkit/testing';
+import { closeTestClient, createTestRedis, redisTargets, startRedis, useRedis } from '@streamkit/testing';
 import { describe, expect, it } from 'vitest';
 import { createTimeSeries, type TimeSeries } from './index.js';
 import { diffSamples, random, referenceRange, type Point } from './test/reference.js';
@@ -256,5 +256,45 @@ describe.each(redisTargets())('rollups on %s', (target) => {
     const before = await rollupState(series, ctx.redis);
     expect(await series.rebuildRollups()).toMatchObject({ samples: points.length });
     expect(await rollupState(series, ctx.redis)).toEqual(before);
+  });
+});
+
+describe('rollups after a Redis crash', () => {
+  it('a SIGKILLed append-only server comes back with rollups that match its raw data', async () => {
+    const server = await startRedis({ appendOnly: true });
+    const redis = createTestRedis(server.url, { maxRetriesPerRequest: 1 });
+    redis.on('error', () => undefined);
+    try {
+      const fields = ['a', 'b'];
+      const client = createStreamClient({ redis, prefix: 'crash:' });
+      const series = createTimeSeries({ client, name: 'aof', fields, rollups: [{ bucketMs: 1_000 }, { bucketMs: 60_000 }] });
+      const rnd = random(21);
+      let t = T0;
+      let written = 0;
+      const writer = (async () => {
+        for (let batch = 0; batch < 1_000; batch++) {
+          const points = [];
+          for (let i = 0; i < 500; i++) {
+            t += Math.floor(rnd() * 50);
+            points.push({ timestamp: t, value: { a: Math.round(rnd() * 1e4) / 100, b: i % 5 } });
+          }
+          await series.addMany(points);
+          written += points.length;
+        }
+      })().catch((error: unknown) => error);
+      while (written < 20_000) await new Promise((resolve) => setTimeout(resolve, 5));
+      await server.kill();
+      expect(await writer).toBeInstanceOf(Error);
+      await server.start();
+      const points = await expectRollupsMatchRaw(series, redis, fields);
+      expect(points.length).toBeGreaterThanOrEqual(20_000);
+      expect(points.length % 500).toBe(0);
+      const before = await rollupState(series, redis);
+      await series.rebuildRollups();
+      expect(await rollupState(series, redis)).toEqual(before);
+    } finally {
+      await closeTestClient(redis);
+      await server.destroy();
+    }
   });
 });
