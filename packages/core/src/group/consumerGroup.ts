@@ -213,6 +213,11 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
     return this.command('XACK', () => this.redis.call('XACK', [this.stream.key, this.name, ...valid]) as Promise<number>);
   }
 
+  /** @internal XACK of ids that came from Redis (not validated again). */
+  ackRaw(ids: readonly string[]): Promise<number> {
+    return this.command('XACK', () => this.redis.call('XACK', [this.stream.key, this.name, ...ids]) as Promise<number>);
+  }
+
   /** The XPENDING summary: how many entries are pending, their id range, and per consumer. */
   async pending(): Promise<PendingSummary> {
     const raw = (await this.command('XPENDING', () => this.redis.call('XPENDING', [this.stream.key, this.name]))) as [

@@ -48,7 +48,10 @@ export interface WorkerOptions {
   consumer?: string;
   /** Handlers running at once; never more (default 1). With `consumeBatch`, batches running at once. */
   concurrency?: number;
-  /** Entries per XREADGROUP, and the most a worker holds delivered but not started (default 100). */
+  /**
+   * Entries per XREADGROUP (default 100). The worker reads again once at most half of that waits
+   * to start, so it holds at most `1.5 × count` delivered entries beyond the running ones.
+   */
   count?: number;
   /** How long one XREADGROUP blocks (default 2000 ms). `stop()` does not wait for it. */
   blockMs?: number;
@@ -167,6 +170,8 @@ class GroupWorker<T> extends EventEmitter {
 
   private readonly concurrency: number;
   private readonly count: number;
+  /** The buffer size at or below which the worker reads again. */
+  private readonly lowWater: number;
   private readonly blockMs: number;
   private readonly maxDeliveries: number;
   private readonly deadLetterKey: string;
@@ -178,14 +183,17 @@ class GroupWorker<T> extends EventEmitter {
   private readonly abort = new AbortController();
   /** The blocking connection of this worker, made on first use and after every cut. */
   private conn: RedisClient | undefined;
+  /** Delivered entries not started yet: `queue[head…]`. */
   private readonly queue: Item[] = [];
+  private head = 0;
   /** Every id this worker holds: queued, running, waiting for a retry, or waiting for its ack. */
   private readonly held = new Set<string>();
   private readonly retryTimers = new Map<string, NodeJS.Timeout>();
   private readonly toAck: string[] = [];
   private ackFlush: Promise<void> | undefined;
   private inFlight = 0;
-  private readonly tasks = new Set<Promise<void>>();
+  /** Resolved whenever the last running handler finished and nothing is queued. */
+  private idleWaiters: (() => void)[] = [];
   private needsDrain = true;
   /** A read was cut by stop(): its reply, if any, is lost, so the pending list is drained once more. */
   private readCutByStop = false;
@@ -204,6 +212,7 @@ class GroupWorker<T> extends EventEmitter {
     if (typeof this.consumer !== 'string' || this.consumer.length === 0) throw new ConfigError('worker: consumer must be a non-empty string');
     this.concurrency = positive(options.concurrency, 1, 'concurrency');
     this.count = positive(options.count, 100, 'count');
+    this.lowWater = Math.floor(this.count / 2);
     this.blockMs = positive(options.blockMs, 2000, 'blockMs');
     this.maxDeliveries = positive(options.maxDeliveries, 5, 'maxDeliveries');
     this.claimIdleMs = options.claimIdleMs === undefined ? undefined : positive(options.claimIdleMs, 0, 'claimIdleMs', 0);
@@ -245,7 +254,7 @@ class GroupWorker<T> extends EventEmitter {
       running: this.running,
       ...this.counters,
       inFlight: this.inFlight,
-      buffered: this.queue.length,
+      buffered: this.queued,
     };
   }
 
@@ -297,8 +306,9 @@ class GroupWorker<T> extends EventEmitter {
     let failures = 0;
     try {
       while (this.running) {
-        // Backpressure: read only while fewer than `count` entries wait to start.
-        if (this.queue.length >= this.count) {
+        // Backpressure: read again once the buffer is down to half of `count` (not one entry at a
+        // time: a read per finished handler would cost a round trip per entry).
+        if (this.queued > this.lowWater) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = undefined;
           continue;
@@ -318,8 +328,8 @@ class GroupWorker<T> extends EventEmitter {
             await this.claimIdle();
             claimAt = Date.now() + this.claimIntervalMs;
           }
-          if (!this.running || this.queue.length >= this.count) continue;
-          const room = this.count - this.queue.length;
+          if (!this.running || this.queued > this.lowWater) continue;
+          const room = this.count;
           const blockMs = Math.min(this.blockMs, Number.isFinite(claimAt) ? Math.max(1, claimAt - Date.now()) : this.blockMs);
           this.accept(await this.readNew(room, blockMs), 1);
           failures = 0;
@@ -350,7 +360,37 @@ class GroupWorker<T> extends EventEmitter {
 
   /** Waits until nothing is queued or running. */
   private async settle(): Promise<void> {
-    while (this.tasks.size > 0) await Promise.all([...this.tasks]);
+    while (this.inFlight > 0 || this.queued > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Takes the next queued entry (there is one). */
+  private takeOne(): Item {
+    const item = this.queue[this.head]!;
+    this.head++;
+    this.compact();
+    return item;
+  }
+
+  /** Takes up to `n` queued entries. */
+  private take(n: number): Item[] {
+    const items = this.queue.slice(this.head, this.head + n);
+    this.head += items.length;
+    this.compact();
+    return items;
+  }
+
+  private compact(): void {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
   }
 
   private dropConnection(): void {
@@ -392,7 +432,7 @@ class GroupWorker<T> extends EventEmitter {
       const fresh = raw.filter(([id]) => !this.held.has(id));
       this.accept(fresh, await this.deliveryCounts(fresh, raw.length));
       if (raw.length < this.count) return;
-      if (this.queue.length >= this.count) {
+      if (this.queued >= this.count) {
         // Plenty to do; the rest is drained on a later pass.
         this.needsDrain = true;
         return;
@@ -402,7 +442,7 @@ class GroupWorker<T> extends EventEmitter {
 
   /** Claims entries that other consumers left idle too long. */
   private async claimIdle(): Promise<void> {
-    const room = this.count - this.queue.length;
+    const room = this.count - this.queued;
     if (this.claimIdleMs === undefined || room <= 0) return;
     const { entries, deletedIds } = await this.group.autoClaimRaw(this.consumer, this.claimIdleMs, { count: room });
     this.dropDeleted(deletedIds);
@@ -451,26 +491,57 @@ class GroupWorker<T> extends EventEmitter {
 
   /** Starts handlers while there is room; runs on after stop() too, until the queue is empty. */
   private pump(): void {
-    while (this.inFlight < this.concurrency && this.queue.length > 0) {
-      const take = this.work.kind === 'single' ? 1 : this.count;
-      const items = this.queue.splice(0, take);
+    while (this.inFlight < this.concurrency && this.queued > 0) {
       this.inFlight++;
-      this.counters.maxInFlight = Math.max(this.counters.maxInFlight, this.inFlight);
-      const task: Promise<void> = this.handle(items)
-        .catch((error) => {
-          // Only a bug gets here: the entries stay pending and are drained again.
-          for (const item of items) this.held.delete(item.id);
-          this.needsDrain = true;
-          this.report(error);
-        })
-        .finally(() => {
-          this.inFlight--;
-          this.tasks.delete(task);
-          this.pump();
-          if (this.queue.length < this.count) this.wake?.();
-        });
-      this.tasks.add(task);
+      if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
+      if (this.work.kind === 'single') void this.runTask(this.takeOne(), undefined);
+      else void this.runTask(undefined, this.take(this.count));
     }
+  }
+
+  private async runTask(one: Item | undefined, batch: Item[] | undefined): Promise<void> {
+    try {
+      await (one ? this.handleOne(one) : this.handle(batch!));
+    } catch (error) {
+      // Only a bug gets here: the entries stay pending and are drained again.
+      for (const item of one ? [one] : batch!) this.held.delete(item.id);
+      this.needsDrain = true;
+      this.report(error);
+    } finally {
+      this.inFlight--;
+      this.pump();
+      if (this.queued <= this.lowWater) this.wake?.();
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** {@link handle} for one entry, without the batch bookkeeping: the hot path of `consume`. */
+  private async handleOne(item: Item): Promise<void> {
+    if (item.deliveries > this.maxDeliveries) {
+      return this.deadLetter(item, 'max-deliveries', new Error(`delivered ${item.deliveries} times (max ${this.maxDeliveries})`));
+    }
+    const stream = this.group.stream;
+    let entry: Entry<T>;
+    try {
+      entry = { id: item.id, data: stream.codec.decode(item.id, item.fields, stream.key) };
+    } catch (error) {
+      if (!DecodeError.is(error)) throw error;
+      return this.deadLetter(item, 'invalid', error);
+    }
+    const context: HandlerContext = { deliveryCount: item.deliveries, consumer: this.consumer, group: this.group.name, stream: stream.key };
+    try {
+      await (this.work.handler as Handler<T>)(entry, context);
+    } catch (error) {
+      this.counters.failed++;
+      this.notify('failed', entry, error, context);
+      if (item.deliveries >= this.maxDeliveries) await this.deadLetter(item, 'max-deliveries', error);
+      else this.scheduleRetry(item);
+      return;
+    }
+    this.counters.processed++;
+    if (this.listenerCount('processed') > 0) this.notify('processed', entry, context);
+    this.toAck.push(item.id);
+    this.scheduleAckFlush();
   }
 
   /** Runs the handler over items; acks successes, schedules retries, dead-letters what is done trying. */
@@ -610,7 +681,12 @@ class GroupWorker<T> extends EventEmitter {
 
   private enqueueAck(ids: string[]): void {
     for (const id of ids) this.toAck.push(id);
-    this.ackFlush ??= Promise.resolve().then(() => this.flushAcks(false));
+    this.scheduleAckFlush();
+  }
+
+  private scheduleAckFlush(): void {
+    // After the current turn: every handler that finishes in it shares one XACK.
+    this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks(false));
   }
 
   /** Sends the collected acks in one XACK, retrying through connection trouble. */
@@ -619,7 +695,7 @@ class GroupWorker<T> extends EventEmitter {
     for (let attempt = 0; this.toAck.length > 0; attempt++) {
       const ids = this.toAck.splice(0, this.toAck.length);
       try {
-        await this.group.ack(...ids);
+        await this.group.ackRaw(ids);
         for (const id of ids) this.held.delete(id);
         this.counters.acked += ids.length;
         this.notify('acked', ids);
