@@ -87,4 +87,38 @@ describe('event store on a persistent server that is SIGKILLed', () => {
     await client.close();
     await closeTestClient(redis);
   }, 60_000);
+
+  it('a subscription rides out the server crash and resumes where it was', async () => {
+    const redis = createTestRedis(server.url, { maxRetriesPerRequest: 2 });
+    redis.on('error', () => undefined);
+    const prefix = testPrefix();
+    const client = createStreamClient({ redis, prefix });
+    const store = createEventStore({ client, events: { Counted: z.object({ n: z.number() }) }, partitions: 4 });
+    const append = async (from: number, count: number) => {
+      for (let i = from; i < from + count; i++) {
+        for (;;) {
+          try {
+            await store.appendToStream(`c-${i % 5}`, [{ id: `e-${i}`, type: 'Counted', data: { n: i } }]);
+            break;
+          } catch {
+            await new Promise((resolve) => setTimeout(resolve, 50)); // server down: same id again
+          }
+        }
+      }
+    };
+    const seen: number[] = [];
+    const subscription = store.subscribe({ batchSize: 10, blockMs: 200, handler: (event) => void seen.push(event.data.n) });
+    await append(0, 50);
+    while (seen.length < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+    await server.kill();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the subscription's reads now fail
+    await server.start();
+    await append(50, 50);
+    while (seen.length < 100) await new Promise((resolve) => setTimeout(resolve, 10));
+    await subscription.stop();
+    // every event once, in order: it resumed from its position, not from the start
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    await client.close();
+    await closeTestClient(redis);
+  }, 60_000);
 });

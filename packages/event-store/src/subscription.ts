@@ -107,7 +107,9 @@ export class Subscription<E> {
     while (!signal.aborted) {
       try {
         if (!merger) {
-          merger = new LogMerger(this.store, await this.startCursors(), { pageSize: batchSize, filter: this.options.filter });
+          // After a Redis failure: on from the last event handled, not from the start.
+          const cursors = this.current ? decodeCheckpoint(this.current, this.store.partitions) : await this.startCursors();
+          merger = new LogMerger(this.store, cursors, { pageSize: batchSize, filter: this.options.filter });
           this.current = encodeCheckpoint(merger.cursors);
         }
         const cursors = [...merger.cursors];
@@ -146,7 +148,7 @@ export class Subscription<E> {
       } catch (error) {
         if (error instanceof HandlerError) throw error.cause;
         if (signal.aborted) break;
-        if (!isConnectionError(error) && !isConnectionError((error as { cause?: unknown })?.cause)) throw error;
+        if (!isTransient(error)) throw error;
         // Redis went away: read again from the last checkpoint once it is back.
         failures++;
         merger = undefined;
@@ -166,6 +168,12 @@ export class Subscription<E> {
     cursors.forEach((cursor, p) => (streams[this.store.keys.log(p)] = cursor));
     await client.readMany(streams, { blockMs: this.options.blockMs ?? 2000, count: 1, signal });
   }
+}
+
+/** A failure that Redis coming back cures: a dropped connection, a restart, a failover. */
+function isTransient(error: unknown): boolean {
+  const causes = [error, (error as { cause?: unknown } | undefined)?.cause];
+  return causes.some((e) => isConnectionError(e) || (e instanceof Error && /max retries per request|Connection is closed/i.test(e.message)));
 }
 
 /** Marks an error thrown by the user's handler, so it is not mistaken for a connection failure. */
