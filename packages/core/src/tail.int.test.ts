@@ -4,10 +4,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { z } from 'zod';
 import { createStreamClient, type StreamClient } from './client.js';
 import type { Entry } from './codec.js';
-import { DecodeError } from './errors.js';
+import { ConfigError, DecodeError, InvalidStreamIdError } from './errors.js';
 import type { Stream } from './stream.js';
 import type { StreamId } from './streamId.js';
-import { clientsNamed, connectNamed, killConnectionsNamed, waitBlocked, waitFor } from './testHelpers.js';
+import { clientsNamed, connectNamed, killConnectionsNamed, recordCommands, waitBlocked, waitFor } from './testHelpers.js';
 
 /** Runs a tail in the background, collecting what it yields, until stopped. */
 function runTail<T>(stream: Stream<T, unknown>, options: Parameters<Stream<T, unknown>['tail']>[0] = {}) {
@@ -77,6 +77,23 @@ describe.each(redisTargets())('tail on %s', (target) => {
     await waitFor(() => tail.received.length >= 1, 'the entry after 2000-0');
     await tail.stop();
     expect(tail.received.map((entry) => entry.id)).toEqual(['3000-0']);
+  });
+
+  it('refuses bad options on the first step, before any call', async () => {
+    const stream = client.stream('bad');
+    const recorder = recordCommands(named);
+    try {
+      for (const options of [{ count: 0 }, { blockMs: 0 }, { blockMs: 1.5 }, { after: 'nope' }, { after: '-' }]) {
+        const error = await stream
+          .tail(options)
+          .next()
+          .catch((e: unknown) => e);
+        expect(ConfigError.is(error) || InvalidStreamIdError.is(error), `${JSON.stringify(options)}: ${String(error)}`).toBe(true);
+      }
+    } finally {
+      recorder.stop();
+    }
+    expect(recorder.commands).toEqual([]);
   });
 
   it('skips or throws on a foreign entry as told', async () => {
