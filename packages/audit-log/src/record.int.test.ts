@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ValidationError } from '@streamkit/core';
-import { redisTargets, useRedis } from '@streamkit/testing';
+import { closeTestClient, redisTargets, useRedis } from '@streamkit/testing';
 import { describe, expect, it } from 'vitest';
 import { entryHash, GENESIS_HASH } from './index.js';
 import { fieldsOf, makeLog } from './test/helpers.js';
@@ -73,6 +73,26 @@ describe.each(redisTargets())('audit-log record on %s', (target) => {
     expect(result.problems).toEqual([]);
     expect(result.checked).toBe(300);
     expect((await log.byActor('user:3')).length).toBe(Array.from({ length: 300 }, (_, i) => i).filter((i) => i % 7 === 3).length);
+  });
+
+  it('verify while other writers append reports no problem', async () => {
+    const { log } = makeLog(ctx.redis, ctx.prefix);
+    const second = target.connect();
+    const { log: writer } = makeLog(second, ctx.prefix);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => log.record({ actor: `user:${i % 9}`, action: 'read', resource: `doc:${i % 13}` })));
+    let done = false;
+    const writing = (async () => {
+      for (let i = 0; i < 40; i++) await Promise.all(Array.from({ length: 25 }, (_, j) => writer.record({ actor: `user:${j % 9}`, action: 'write', resource: `doc:${(i + j) % 13}` })));
+      done = true;
+    })();
+    const results = [];
+    while (!done) results.push(await log.verify());
+    await writing;
+    results.push(await log.verify());
+    expect(results.length).toBeGreaterThan(1);
+    expect(results.flatMap((r) => r.problems)).toEqual([]);
+    expect(results.at(-1)!.checked).toBe(1100);
+    await closeTestClient(second);
   });
 
   it('8 child processes x 1,000 records at once: one chain, seq 1..8000, verifies clean', async () => {

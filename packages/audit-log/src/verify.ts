@@ -1,9 +1,9 @@
-import type { RedisClient } from '@streamkit/core';
-import { StreamId, type IdBound } from '@streamkit/core';
+import { runScript, StreamId, type IdBound, type RedisClient } from '@streamkit/core';
 import type { KeyObject } from 'node:crypto';
 import { entryHash, GENESIS_HASH } from './chain.js';
 import { checkpointDigest, checkSignature, parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { LogKeys } from './keys.js';
+import { indexDigest } from './scripts/generated/index.js';
 
 /** What kind of tampering (or damage) a problem is. */
 export type ProblemKind = 'modified' | 'missing' | 'inserted' | 'reordered' | 'truncated' | 'bad-signature' | 'index-mismatch';
@@ -73,22 +73,22 @@ export interface VerifyContext {
   verifyKeys: Map<string, KeyObject>;
 }
 
-function fnv(text: string, seed: number): number {
-  let h = seed ^ 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
-/** Order-dependent fingerprint of (id, seq) pairs, the same over the log and over an index. */
-class Fingerprint {
+/**
+ * Order-dependent 32-bit digest of (id, seq) pairs, folded exactly as index-digest-1.lua folds
+ * an index stream on the server: h = rol(h, 5) xor seq xor ms xor (idSeq << 16).
+ */
+export class Fingerprint {
   count = 0;
   h = 0;
   add(id: string, seq: number): void {
+    const dash = id.indexOf('-');
+    const ms = Number(id.slice(0, dash));
+    const sq = Number(id.slice(dash + 1));
     this.count++;
-    this.h = Math.imul(this.h ^ fnv(id, seq | 0), 0x01000193) >>> 0;
+    this.h = (((this.h << 5) | (this.h >>> 27)) ^ (seq | 0) ^ (ms | 0) ^ ((sq | 0) << 16)) | 0;
   }
-  equals(other: Fingerprint | undefined): boolean {
-    return other !== undefined && other.count === this.count && other.h === this.h;
+  equals(other: { count: number; h: number } | undefined): boolean {
+    return other !== undefined && other.count === this.count && (other.h | 0) === this.h;
   }
 }
 
@@ -241,6 +241,12 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
     return print;
   };
   const checkIndexes = whole && options.indexes !== false;
+  // Indexes are compared up to the head as it was when verify started, so records written
+  // meanwhile do not count as drift.
+  const indexStart = prune ? `(${prune.headId}` : '-';
+  const indexEnd = head ? head.id : '0-0';
+  const digests = checkIndexes && head ? digestIndexes(ctx, indexStart, indexEnd) : Promise.resolve([] as IndexDigest[]);
+  digests.catch(() => undefined); // awaited after the scan
 
   const flag = (item: Item, kind: ProblemKind, message: string) => {
     problemIds.add(item.id);
@@ -265,7 +271,7 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
     links = item.contentOk ? [item.hash] : [item.hash, item.recomputed];
     expected = item.seq + 1;
     last = item;
-    if (checkIndexes && item.contentOk && item.actor !== undefined && item.resource !== undefined) {
+    if (checkIndexes && item.contentOk && item.actor !== undefined && item.resource !== undefined && head && StreamId.compare(item.id, head.id) <= 0) {
       printOf(keys.actor(item.actor)).add(item.id, item.seq);
       printOf(keys.resource(item.resource)).add(item.id, item.seq);
     }
@@ -380,10 +386,17 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
         });
       }
     }
-    if (head && whole) {
+    // Records may have been appended while verify ran: the head now is the one to compare with.
+    const headRaw = whole && last && head && last.seq > head.seq ? ((await redis.call('HMGET', [keys.head, 'hash', 'seq', 'id'])) as (string | null)[]) : undefined;
+    const headNow = headRaw?.[0] ? { hash: headRaw[0], seq: Number(headRaw[1]), id: headRaw[2] ?? '0-0' } : head;
+    if (!head && whole && last) {
+      report({ kind: 'missing', id: last.id, seq: last.seq, message: 'the chain head key is missing (it is written with every record)' });
+    }
+    if (head && headNow && whole) {
       if (head.seq > lastSeq) {
         report({ kind: 'truncated', id: head.id, seq: head.seq, message: `the chain head says ${head.seq} entries (up to ${head.id}); the log ends at seq ${lastSeq}` });
-      } else if (last && head.seq < last.seq) {
+      } else if (last && headNow.seq < last.seq) {
+        const head = headNow;
         // Entries after the head were not written by the append script.
         for (const problem of problems) {
           if (problem.seq !== undefined && problem.seq > head.seq && problem.kind === 'modified' && !problem.checkpointId) problem.kind = 'inserted';
@@ -426,7 +439,10 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
     }
   }
 
-  if (checkIndexes) await verifyIndexes(ctx, logPrints, prune, report, problemIds, pageSize);
+  if (checkIndexes) {
+    const raw = (await redis.call('HGET', [keys.head, 'id'])) as string | null;
+    await compareIndexes(ctx, await digests, logPrints, indexStart, indexEnd, raw ?? indexEnd, report, problemIds, pageSize);
+  }
 
   return {
     ok: problems.length === 0,
@@ -454,41 +470,87 @@ async function flagAfterHead(
   }
 }
 
-async function verifyIndexes(
-  ctx: VerifyContext,
-  logPrints: Map<string, Fingerprint>,
-  prune: Checkpoint | undefined,
-  report: (problem: VerifyProblem) => void,
-  problemIds: Set<string>,
-  pageSize: number,
-): Promise<void> {
+interface IndexDigest {
+  key: string;
+  count: number;
+  h: number;
+  /** The index stream's newest id. */
+  top: string;
+}
+
+/**
+ * Folds every index stream (up to `end`) on the server, 32 streams per script call; a stream
+ * longer than a page goes on in the next round from where it stopped. Runs while the log is
+ * being read, since the server has time to spare while the client hashes.
+ */
+async function digestIndexes(ctx: VerifyContext, start: string, end: string): Promise<IndexDigest[]> {
   const { redis, keys } = ctx;
-  const members = new Set<string>(logPrints.keys());
+  const members = new Set<string>();
   let cursor = '0';
   do {
     const [next, batch] = (await redis.call('SSCAN', [keys.indexes, cursor, 'COUNT', 1000])) as [string, string[]];
     cursor = next;
     for (const key of batch) members.add(key);
   } while (cursor !== '0');
-
-  const start = prune ? `(${prune.headId}` : '-';
-  const mismatched: string[] = [];
-  const list = [...members];
-  // A few index streams at a time, each paged.
-  const concurrency = 16;
-  for (let i = 0; i < list.length; i += concurrency) {
-    await Promise.all(
-      list.slice(i, i + concurrency).map(async (key) => {
-        const print = new Fingerprint();
-        for await (const page of pages(redis, key, start, '+', pageSize)) {
-          for (const [id, flat] of page) print.add(id, Number(flat[0] === 's' ? flat[1] : fieldsOf(flat).s));
-        }
-        const fromLog = logPrints.get(key) ?? new Fingerprint();
-        if (!fromLog.equals(print)) mismatched.push(key);
-      }),
-    );
+  const digestPage = 5_000;
+  const width = 32;
+  type Task = IndexDigest & { from: string };
+  const done: IndexDigest[] = [];
+  let tasks: Task[] = [...members].map((key) => ({ key, from: start, count: 0, h: 0, top: '' }));
+  while (tasks.length > 0) {
+    const more: Task[] = [];
+    const calls: Promise<void>[] = [];
+    for (let i = 0; i < tasks.length; i += width) {
+      const group = tasks.slice(i, i + width);
+      const keysOf = group.map((t) => t.key);
+      while (keysOf.length < width) keysOf.push(group[group.length - 1]!.key);
+      const args: (string | number)[] = [digestPage, group.length, end];
+      for (const t of group) args.push(t.from, t.h);
+      calls.push(
+        runScript<[number, number, string, string][]>(redis, indexDigest, keysOf, args).then((replies) => {
+          group.forEach((t, k) => {
+            const [n, folded, last, top] = replies[k]!;
+            if (!t.top) t.top = top;
+            t.count += Number(n);
+            t.h = Number(folded) | 0;
+            if (Number(n) >= digestPage && last) {
+              t.from = `(${last}`;
+              more.push(t);
+            } else done.push({ key: t.key, count: t.count, h: t.h, top: t.top });
+          });
+        }),
+      );
+      if (calls.length >= 2) await Promise.all(calls.splice(0));
+    }
+    await Promise.all(calls);
+    tasks = more;
   }
-  for (const key of mismatched) await explainIndex(ctx, key, start, report, problemIds, pageSize);
+  return done;
+}
+
+async function compareIndexes(
+  ctx: VerifyContext,
+  digests: IndexDigest[],
+  logPrints: Map<string, Fingerprint>,
+  start: string,
+  end: string,
+  headNow: string,
+  report: (problem: VerifyProblem) => void,
+  problemIds: Set<string>,
+  pageSize: number,
+): Promise<void> {
+  const seen = new Set<string>();
+  const mismatched: string[] = [];
+  for (const digest of digests) {
+    seen.add(digest.key);
+    if (!(logPrints.get(digest.key) ?? new Fingerprint()).equals(digest)) mismatched.push(digest.key);
+    else if (digest.top && StreamId.compare(digest.top, headNow) > 0) {
+      // Past the head as it is now: no record wrote this index entry.
+      report({ kind: 'index-mismatch', id: digest.top, index: digest.key, message: `index ${digest.key} has entry ${digest.top}, after the chain head ${headNow}` });
+    }
+  }
+  for (const key of logPrints.keys()) if (!seen.has(key)) mismatched.push(key);
+  for (const key of mismatched) await explainIndex(ctx, key, start, end, report, problemIds, pageSize);
 }
 
 /** Names the entries where one index stream and the log disagree. */
@@ -496,6 +558,7 @@ async function explainIndex(
   ctx: VerifyContext,
   key: string,
   start: string,
+  end: string,
   report: (problem: VerifyProblem) => void,
   problemIds: Set<string>,
   pageSize: number,
@@ -504,11 +567,11 @@ async function explainIndex(
   const isActor = key.startsWith(keys.actor(''));
   const owner = key.slice((isActor ? keys.actor('') : keys.resource('')).length);
   const indexed = new Map<string, number>();
-  for await (const page of pages(redis, key, start, '+', pageSize)) {
+  for await (const page of pages(redis, key, start, end, pageSize)) {
     for (const [id, flat] of page) indexed.set(id, Number(fieldsOf(flat).s));
   }
   const inLog = new Map<string, number>();
-  for await (const page of pages(redis, keys.log, start, '+', pageSize)) {
+  for await (const page of pages(redis, keys.log, start, end, pageSize)) {
     for (const [id, flat] of page) {
       const item = parseItem(name, id, flat);
       if (item && item.contentOk && (isActor ? item.actor : item.resource) === owner) inLog.set(id, item.seq);
