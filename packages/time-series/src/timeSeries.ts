@@ -569,12 +569,14 @@ export class TimeSeries {
 
     const aggregation = options.aggregation;
     const B = options.bucketMs!;
-    const meta = await this.meta();
+    const align = options.align === 'start' ? fromMs : options.align === 'end' ? toMs : (options.align ?? 0);
+    const eligible = isPercentile(aggregation) || keep ? [] : this.eligible(B, align);
+    // One round trip for the meta (newest time, open buckets) and the oldest bucket of each level.
+    const [meta, heads] = await Promise.all([this.meta(), this.levelHeads(eligible)]);
     if (meta.last === undefined) return [];
     const last = Number(meta.last);
     const hi = Math.min(toMs, last);
     if (fromMs > hi) return [];
-    const align = options.align === 'start' ? fromMs : options.align === 'end' ? toMs : (options.align ?? 0);
     const rawFrom = this.retentionMs > 0 ? Math.max(fromMs, last - this.retentionMs) : fromMs;
     const F = this.fields.length;
 
@@ -601,7 +603,7 @@ export class TimeSeries {
     if (isPercentile(aggregation) || keep) {
       foldRaw(await this.rawBetween(rawFrom, hi + 1));
     } else {
-      const segments = await this.plan(fromMs, toMs + 1, B, align, meta);
+      const segments = this.plan(fromMs, toMs + 1, eligible, heads, meta);
       const fetched = await Promise.all(
         segments.map((s) =>
           s.level
@@ -675,7 +677,8 @@ export class TimeSeries {
       return [{ source: 'raw', from: fromMs, to: Math.min(toMs + 1, end) }];
     }
     const align = options.align === 'start' ? fromMs : options.align === 'end' ? toMs : (options.align ?? 0);
-    const segments = await this.plan(fromMs, toMs + 1, options.bucketMs!, align, meta);
+    const eligible = this.eligible(options.bucketMs!, align);
+    const segments = this.plan(fromMs, toMs + 1, eligible, await this.levelHeads(eligible), meta);
     return segments
       .filter((s) => s.level || s.a < end)
       .map((s) => (s.level ? { source: 'rollup', bucketMs: s.level.bucketMs, from: s.a, to: s.b } : { source: 'raw', from: s.a, to: Math.min(s.b, end) }));
@@ -717,12 +720,18 @@ export class TimeSeries {
     }
   }
 
+  /** The levels whose buckets tile buckets of `B` aligned to `align`, coarsest first. */
+  private eligible(B: number, align: number): Level[] {
+    return this.levels.filter((l) => B % l.bucketMs === 0 && mod(align, l.bucketMs) === 0).reverse();
+  }
+
+  /** The oldest closed bucket of each level (an XRANGE COUNT 1 each, sent together). */
+  private levelHeads(levels: readonly Level[]): Promise<RawEntry[][]> {
+    return Promise.all(levels.map((l) => this.command('XRANGE', () => this.redis.xrange(l.key, '-', '+', 'COUNT', 1) as Promise<RawEntry[]>)));
+  }
+
   /** Splits [a, b) into level segments (coarsest first) and raw segments, in time order. */
-  private async plan(a: number, b: number, B: number, align: number, meta: Record<string, string>) {
-    const eligible = this.levels.filter((l) => B % l.bucketMs === 0 && mod(align, l.bucketMs) === 0).reverse();
-    const firsts = await Promise.all(
-      eligible.map((l) => this.command('XRANGE', () => this.redis.xrange(l.key, '-', '+', 'COUNT', 1) as Promise<RawEntry[]>)),
-    );
+  private plan(a: number, b: number, eligible: readonly Level[], firsts: readonly RawEntry[][], meta: Record<string, string>) {
     const covered: { level: Level; from: number; to: number }[] = [];
     eligible.forEach((level, i) => {
       const open = parseOpen(meta[`o:${level.bucketMs}`], this.fields.length);
