@@ -14,6 +14,7 @@ import {
   type StreamInfoFull,
 } from './info.js';
 import { pack } from './msgpack.js';
+import { pagedIterator } from './pagedIterator.js';
 import { runScript } from './scripts.js';
 import { addMany as addManyScript } from './scripts/generated/index.js';
 import { StreamId, type IdBound } from './streamId.js';
@@ -309,43 +310,44 @@ export class Stream<T = Record<string, string>, TInput = T> {
 
   /**
    * Every entry between two bounds, paged with exclusive cursors (never one unbounded XRANGE).
-   * The next page is requested while the current one is being consumed.
+   * The next page is requested while the current one is being consumed. Like an `async function*`,
+   * nothing is checked or read before the first `next()`, entries are decoded one at a time as
+   * they are taken, and a `DecodeError` (with `onInvalid: 'throw'`) ends the iteration at that
+   * entry; it hands out the entries of a page without a generator resume for each (see
+   * `pagedIterator`), which is most of the cost of a read besides the client's reply decoding.
    */
-  async *iterate(options: IterateOptions = {}): AsyncGenerator<Entry<T>, void, undefined> {
-    const pageSize = positiveInt(options.pageSize ?? 1000, 'pageSize', this.key);
-    let start = StreamId.bound(options.from ?? '-', 'start');
-    let end = StreamId.bound(options.to ?? '+', 'end');
-    const reverse = options.reverse === true;
+  iterate(options: IterateOptions = {}): AsyncGenerator<Entry<T>, void, undefined> {
+    let pageSize = 0;
+    let start = '';
+    let end = '';
+    let reverse = false;
     const fetch = (): Promise<RawEntry[]> => {
       const args = reverse ? [this.key, end, start, 'COUNT', pageSize] : [this.key, start, end, 'COUNT', pageSize];
       const page = this.command(reverse ? 'XREVRANGE' : 'XRANGE', () =>
         this.redis.call(reverse ? 'XREVRANGE' : 'XRANGE', args) as Promise<RawEntry[]>,
       );
-      page.catch(() => undefined); // awaited below; this only keeps an abandoned prefetch from being "unhandled"
+      page.catch(() => undefined); // awaited by the iterator; this only keeps an abandoned prefetch from being "unhandled"
       return page;
     };
-    let pending: Promise<RawEntry[]> | undefined = fetch();
-    while (pending) {
-      const page: RawEntry[] = await pending;
-      pending = undefined;
-      if (page.length === pageSize) {
+    return pagedIterator<RawEntry, Entry<T>>({
+      start: () => {
+        pageSize = positiveInt(options.pageSize ?? 1000, 'pageSize', this.key);
+        start = StreamId.bound(options.from ?? '-', 'start');
+        end = StreamId.bound(options.to ?? '+', 'end');
+        reverse = options.reverse === true;
+        return fetch();
+      },
+      after: (page) => {
+        if (page.length !== pageSize) return undefined;
         const last = page[page.length - 1]![0];
-        if (last === StreamId.MAX) {
-          // nothing can come after the largest id
-        } else if (reverse) {
-          end = `(${last}`;
-          pending = fetch();
-        } else {
-          start = `(${last}`;
-          pending = fetch();
-        }
-      }
-      for (const [id, fields] of page) {
-        if (options.signal?.aborted) return;
-        const entry = this.decodeEntry(id, fields, options.onInvalid);
-        if (entry) yield entry;
-      }
-    }
+        if (last === StreamId.MAX) return undefined; // nothing can come after the largest id
+        if (reverse) end = `(${last}`;
+        else start = `(${last}`;
+        return fetch();
+      },
+      map: ([id, fields]) => this.decodeEntry(id, fields, options.onInvalid),
+      stopped: () => options.signal?.aborted === true,
+    });
   }
 
   /**
