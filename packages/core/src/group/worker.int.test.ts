@@ -64,6 +64,31 @@ describe.each(redisTargets())('worker on %s', (target) => {
     expect(worker.consumer).toMatch(/-\d+-[0-9a-f]{6}$/);
   });
 
+  it('handles each entry exactly once without faults, also when stopped while its last acks are in flight', async () => {
+    const client = open();
+    const stream = client.stream('jobs');
+    await stream.addMany(Array.from({ length: 3000 }, (_, n) => ({ n: String(n) })));
+    for (let round = 0; round < 4; round++) {
+      const group = stream.group(`g${round}`);
+      await group.create({ from: '0' });
+      const times = new Map<string, number>();
+      let finish!: () => void;
+      const all = new Promise<void>((resolve) => (finish = resolve));
+      const worker = group.consume(
+        (entry) => {
+          times.set(entry.id, (times.get(entry.id) ?? 0) + 1);
+          if (times.size === 3000) finish();
+        },
+        { concurrency: round % 2 ? 64 : 1, count: 100 },
+      );
+      await all;
+      await worker.stop(); // its read is cut and its pending list drained while XACKs are on the way
+      expect(worker.stats().processed).toBe(3000);
+      expect([...times.values()].every((n) => n === 1)).toBe(true);
+      expect((await group.pending()).count).toBe(0);
+    }
+  });
+
   it('drains its own pending list first (deleted entries acked and reported), then reads new ones', async () => {
     const { stream, group, ids } = await orders(open(), 6);
     await group.read({ consumer: 'w', count: 3 }); // delivered to "w" before a crash, never acked

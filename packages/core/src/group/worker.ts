@@ -236,11 +236,14 @@ class GroupWorker<T> extends EventEmitter {
     const onReconnect = () => (this.needsDrain = true);
     context.redis.on('ready', onReconnect);
     this.detach = () => context.redis.off('ready', onReconnect);
+    // Connect the blocking connection while the group is checked and the pending list drained.
+    this.conn = this.openConnection();
     this.ready = this.group.create({ from: options.from ?? '$' }).then(() => undefined);
     this.stopped = this.ready.then(
       () => this.run(),
       (error) => {
         this.running = false;
+        this.dropConnection();
         this.detach();
         this.report(error);
       },
@@ -393,6 +396,13 @@ class GroupWorker<T> extends EventEmitter {
     }
   }
 
+  private openConnection(): RedisClient {
+    const conn = this.group.stream.context.pool.dedicated();
+    // Its failures reach us through the command; without a listener ioredis logs every reconnect attempt.
+    conn.on('error', () => undefined);
+    return conn;
+  }
+
   private dropConnection(): void {
     if (this.conn) this.group.stream.context.pool.discard(this.conn);
     this.conn = undefined;
@@ -402,12 +412,7 @@ class GroupWorker<T> extends EventEmitter {
     const args: (string | number)[] = ['GROUP', this.group.name, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.group.stream.key, '>'];
     const context = this.group.stream.context;
     context.assertOpen();
-    if (!this.conn) {
-      this.conn = context.pool.dedicated();
-      // Its failures reach us through the command; without a listener ioredis logs every reconnect attempt.
-      this.conn.on('error', () => undefined);
-    }
-    const conn = this.conn;
+    const conn = (this.conn ??= this.openConnection());
     try {
       const reply = await blockingCall(conn, this.group.stream.key, (c) => c.call('XREADGROUP', args) as Promise<[string, RawGroupEntry[]][] | null>, {
         blockMs,
@@ -430,7 +435,7 @@ class GroupWorker<T> extends EventEmitter {
       if (raw.length === 0) return;
       after = raw[raw.length - 1]![0];
       const fresh = raw.filter(([id]) => !this.held.has(id));
-      this.accept(fresh, await this.deliveryCounts(fresh, raw.length));
+      this.accept(fresh, await this.deliveryCounts(fresh, raw.length + this.held.size));
       if (raw.length < this.count) return;
       if (this.queued >= this.count) {
         // Plenty to do; the rest is drained on a later pass.
@@ -453,7 +458,11 @@ class GroupWorker<T> extends EventEmitter {
     this.accept(fresh, await this.deliveryCounts(fresh, fresh.length + this.held.size));
   }
 
-  /** Delivery counts (as Redis keeps them) of entries this consumer holds, from XPENDING. */
+  /**
+   * Delivery counts (as Redis keeps them) of entries this consumer holds, from XPENDING. It runs
+   * after the read that delivered them, so an entry missing here was acked (or claimed away)
+   * in between, typically by an XACK of ours in flight: {@link accept} leaves it out.
+   */
   private async deliveryCounts(raw: RawGroupEntry[], atMost: number): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
     if (raw.length === 0) return counts;
@@ -477,8 +486,14 @@ class GroupWorker<T> extends EventEmitter {
         deleted.push(id);
         continue;
       }
+      let count = deliveries;
+      if (typeof count !== 'number') {
+        const pending = count.get(id);
+        if (pending === undefined) continue; // no longer pending for us: acked or claimed meanwhile
+        count = pending;
+      }
       this.held.add(id);
-      this.queue.push({ id, fields, deliveries: typeof deliveries === 'number' ? deliveries : (deliveries.get(id) ?? 1) });
+      this.queue.push({ id, fields, deliveries: count });
     }
     if (deleted.length) {
       // Pending ids whose data is gone can never be handled: ack them so they stop coming back.
