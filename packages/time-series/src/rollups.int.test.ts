@@ -282,7 +282,10 @@ describe('rollups after a Redis crash', () => {
           written += points.length;
         }
       })().catch((error: unknown) => error);
-      while (written < 20_000) await new Promise((resolve) => setTimeout(resolve, 5));
+      let finished = false;
+      void writer.then(() => (finished = true));
+      while (written < 20_000 && !finished) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(finished, 'the writer stopped before the crash').toBe(false);
       await server.kill();
       expect(await writer).toBeInstanceOf(Error);
       await server.start();
