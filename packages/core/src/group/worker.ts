@@ -504,34 +504,45 @@ class GroupWorker<T> extends EventEmitter {
     this.pump();
   }
 
-  /** Starts handlers while there is room; runs on after stop() too, until the queue is empty. */
+  /**
+   * Starts handlers while there is room; runs on after stop() too, until the queue is empty. A
+   * handler that returns no promise finishes within this loop (no recursion, no microtask).
+   */
   private pump(): void {
     while (this.inFlight < this.concurrency && this.queued > 0) {
       this.inFlight++;
       if (this.inFlight > this.counters.maxInFlight) this.counters.maxInFlight = this.inFlight;
-      if (this.work.kind === 'single') void this.runTask(this.takeOne(), undefined);
-      else void this.runTask(undefined, this.take(this.count));
+      const items = this.work.kind === 'single' ? this.takeOne() : this.take(this.count);
+      let task: Promise<void> | undefined;
+      try {
+        task = Array.isArray(items) ? this.handle(items) : this.runOne(items);
+      } catch (error) {
+        this.lost(items, error);
+      }
+      if (task) task.then(this.taskDone, (error) => (this.lost(items, error), this.taskDone()));
+      else this.inFlight--;
     }
+    if (this.queued <= this.lowWater) this.wake?.();
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  private async runTask(one: Item | undefined, batch: Item[] | undefined): Promise<void> {
-    try {
-      await (one ? this.handleOne(one) : this.handle(batch!));
-    } catch (error) {
-      // Only a bug gets here: the entries stay pending and are drained again.
-      for (const item of one ? [one] : batch!) this.held.delete(item.id);
-      this.needsDrain = true;
-      this.report(error);
-    } finally {
-      this.inFlight--;
-      this.pump();
-      if (this.queued <= this.lowWater) this.wake?.();
-      if (this.inFlight === 0 && this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-    }
+  private readonly taskDone = (): void => {
+    this.inFlight--;
+    this.pump();
+  };
+
+  /** Only a bug gets here: the entries stay pending and are drained again. */
+  private lost(items: Item | Item[], error: unknown): void {
+    for (const item of Array.isArray(items) ? items : [items]) this.held.delete(item.id);
+    this.needsDrain = true;
+    this.report(error);
   }
 
-  /** {@link handle} for one entry, without the batch bookkeeping: the hot path of `consume`. */
-  private async handleOne(item: Item): Promise<void> {
+  /**
+   * {@link handle} for one entry, the hot path of `consume`: returns a promise only when there is
+   * something to wait for (an async handler, a dead-letter write).
+   */
+  private runOne(item: Item): Promise<void> | undefined {
     if (item.deliveries > this.maxDeliveries) {
       return this.deadLetter(item, 'max-deliveries', new Error(`delivered ${item.deliveries} times (max ${this.maxDeliveries})`));
     }
@@ -544,19 +555,35 @@ class GroupWorker<T> extends EventEmitter {
       return this.deadLetter(item, 'invalid', error);
     }
     const context: HandlerContext = { deliveryCount: item.deliveries, consumer: this.consumer, group: this.group.name, stream: stream.key };
+    let result: unknown;
     try {
-      await (this.work.handler as Handler<T>)(entry, context);
+      result = (this.work.handler as Handler<T>)(entry, context);
     } catch (error) {
-      this.counters.failed++;
-      this.notify('failed', entry, error, context);
-      if (item.deliveries >= this.maxDeliveries) await this.deadLetter(item, 'max-deliveries', error);
-      else this.scheduleRetry(item);
-      return;
+      return this.failedOne(item, entry, context, error);
     }
+    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
+      return Promise.resolve(result as PromiseLike<unknown>).then(
+        () => this.succeededOne(item, entry, context),
+        (error) => this.failedOne(item, entry, context, error),
+      );
+    }
+    this.succeededOne(item, entry, context);
+    return undefined;
+  }
+
+  private succeededOne(item: Item, entry: Entry<T>, context: HandlerContext): void {
     this.counters.processed++;
     if (this.listenerCount('processed') > 0) this.notify('processed', entry, context);
     this.toAck.push(item.id);
     this.scheduleAckFlush();
+  }
+
+  private failedOne(item: Item, entry: Entry<T>, context: HandlerContext, error: unknown): Promise<void> | undefined {
+    this.counters.failed++;
+    this.notify('failed', entry, error, context);
+    if (item.deliveries >= this.maxDeliveries) return this.deadLetter(item, 'max-deliveries', error);
+    this.scheduleRetry(item);
+    return undefined;
   }
 
   /** Runs the handler over items; acks successes, schedules retries, dead-letters what is done trying. */
