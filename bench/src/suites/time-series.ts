@@ -41,7 +41,7 @@ function samples(count: number): SamplePoint[] {
 
 export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const ingestCount = ctx.quick ? 20_000 : 100_000;
-  const rounds = ctx.quick ? 3 : 5;
+  const rounds = ctx.quick ? 3 : 7;
   const redis = new Redis(ctx.url);
   const client = createStreamClient({ redis, prefix: `${ctx.prefix}sk:` });
   const rawPrefix = `${ctx.prefix}raw:`;
