@@ -194,10 +194,15 @@ function mod(a: number, b: number): number {
  * ```
  */
 export class TimeSeries {
+  /** The series' name (its keys are tagged `{ts:<name>}`). */
   readonly name: string;
+  /** The names of a sample's values. */
   readonly fields: readonly string[];
+  /** The labels this instance indexes the series under. */
   readonly labels: Readonly<Record<string, string>>;
+  /** Raw retention in ms; 0 keeps everything. */
   readonly retentionMs: number;
+  /** What happens to a sample older than the newest one. */
   readonly outOfOrder: OutOfOrderPolicy;
   /** The rollup levels, finest first. */
   readonly rollups: readonly Required<RollupOptions>[];
