@@ -251,6 +251,58 @@ describe.each(redisTargets())('worker on %s', (target) => {
     expect((await group.pending()).count).toBe(0);
   });
 
+  it('emits processed and failed with the entry and its context; a throwing listener breaks nothing', async () => {
+    const { group, ids } = await orders(open(), 2);
+    const events: string[] = [];
+    const errors: unknown[] = [];
+    const worker = track(
+      group.consume(
+        (entry, context) => {
+          if (entry.data.n === 1 && context.deliveryCount === 1) throw new Error('first try fails');
+        },
+        { retry: { delayMs: 10 }, blockMs: 200 },
+      ),
+    );
+    worker.on('processed', (entry, context) => {
+      events.push(`processed ${entry.id} #${context.deliveryCount} by ${context.consumer} in ${context.group}`);
+      throw new Error('a listener bug');
+    });
+    worker.on('failed', (entry, error, context) => events.push(`failed ${entry.id} #${context.deliveryCount}: ${(error as Error).message}`));
+    worker.on('error', (error) => errors.push(error));
+    await waitFor('2 acks', () => worker.stats().acked === 2);
+    await worker.stop();
+    expect(events).toEqual([
+      `processed ${ids[0]} #1 by ${worker.consumer} in g`,
+      `failed ${ids[1]} #1: first try fails`,
+      `processed ${ids[1]} #2 by ${worker.consumer} in g`,
+    ]);
+    expect(errors.map((error) => (error as Error).message)).toEqual(['a listener bug', 'a listener bug']);
+    expect((await group.pending()).count).toBe(0);
+  });
+
+  it('a failing batch fails each of its entries: each is retried and counted on its own', async () => {
+    const { group } = await orders(open(), 6);
+    const batches: [number[], number[]][] = [];
+    const worker = track(
+      group.consumeBatch(
+        (entries, context) => {
+          batches.push([entries.map((e) => e.data.n), context.deliveryCounts]);
+          if (entries.some((e) => e.data.n === 2) && context.deliveryCounts[0] === 1) throw new Error('batch failed');
+        },
+        { count: 3, retry: { delayMs: 10, jitter: 0 }, blockMs: 200 },
+      ),
+    );
+    await waitFor('6 acks', () => worker.stats().acked === 6);
+    await worker.stop();
+    expect(batches[0]).toEqual([[0, 1, 2], [1, 1, 1]]);
+    const handled = batches.flatMap(([ns, counts]) => ns.map((n, i) => [n, counts[i]]));
+    // 0, 1 and 2 came back (each a second delivery); 3, 4 and 5 went through once.
+    expect(handled.filter(([, count]) => count === 2).map(([n]) => n).sort()).toEqual([0, 1, 2]);
+    expect(handled.filter(([n]) => n! >= 3).map(([, count]) => count)).toEqual([1, 1, 1]);
+    expect(worker.stats()).toMatchObject({ failed: 3, retried: 3, processed: 6 });
+    expect((await group.pending()).count).toBe(0);
+  });
+
   it('dead-letters a poison entry after maxDeliveries and an entry failing the schema at once; the others flow on', async () => {
     const client = open();
     const { stream, group } = await orders(client);
