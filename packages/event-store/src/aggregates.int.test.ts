@@ -224,7 +224,9 @@ describe.each(redisTargets())('aggregates on %s', (target) => {
   });
 
   it('20 writers x 100 commands through CommandHandler give versions 0..1999 with no gap and no duplicate', async () => {
-    const handle = CommandHandler({ decide, evolve, initialState, snapshots: { every: 100, schemaVersion: 1 } });
+    // 20 writers on one aggregate is the worst case of contention: one writer may lose dozens of
+    // races in a row, so allow more retries than the default 100.
+    const handle = CommandHandler({ decide, evolve, initialState, snapshots: { every: 100, schemaVersion: 1 }, maxRetries: 1000 });
     let conflicts = 0;
     await Promise.all(
       Array.from({ length: 20 }, async () => {

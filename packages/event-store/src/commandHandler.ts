@@ -101,7 +101,9 @@ export function CommandHandler<State, Command, E extends { type: string; data: u
         return { newState, newEvents, nextExpectedVersion: result.nextExpectedVersion, createdNewStream: result.createdNewStream, attempts: attempt };
       } catch (error) {
         if (!ConcurrencyError.is(error) || attempt > maxRetries) throw error;
-        // Another writer won: fold in only its events, then decide again.
+        // Another writer won. Back off first, then fold in only the events that won, and decide
+        // again at once: the state is as fresh as it can be when the next append goes out.
+        await sleep(Math.random() * Math.min(maxBackoffMs, 2 ** Math.min(attempt, 10)));
         if (error.actual < version) {
           // The stream was deleted and started again: reload it from scratch.
           state = options.initialState();
@@ -111,7 +113,6 @@ export function CommandHandler<State, Command, E extends { type: string; data: u
           state = evolve(state, event);
           version = event.version;
         }
-        await sleep(Math.random() * Math.min(maxBackoffMs, 2 ** Math.min(attempt, 10)));
       }
     }
   };
