@@ -220,6 +220,41 @@ describe.each(redisTargets())('worker on %s', (target) => {
     expect(worker.stats().running).toBe(false);
   });
 
+  it('stop() handles entries delivered by the read it cut (a reply that never arrived)', async () => {
+    const name = uniqueName();
+    const { group, ids } = await orders(open(name), 2);
+    await group.read({ consumer: 'other' });
+    const seen: number[] = [];
+    const worker = track(group.consume((entry) => void seen.push(entry.data.n), { blockMs: 60_000, consumer: 'w' }));
+    await waitFor('the worker blocked in XREADGROUP', () => isBlocked(ctx.redis, name));
+    // What a reply lost at the cut leaves behind: entries pending for "w" that the worker never saw
+    // (XCLAIM moves them there without waking the blocked read).
+    expect(await group.claim('w', 0, ids)).toHaveLength(2);
+    expect(seen).toEqual([]);
+    await worker.stop();
+    expect(seen.sort()).toEqual([0, 1]);
+    expect((await group.pending()).count).toBe(0);
+  });
+
+  it('after a reconnect it drains its own pending list before reading new entries', async () => {
+    const name = uniqueName();
+    const { group, ids } = await orders(open(name), 2);
+    await group.read({ consumer: 'other' });
+    const seen: [number, number][] = [];
+    const worker = track(group.consume((entry, context) => void seen.push([entry.data.n, context.deliveryCount]), { blockMs: 30_000, consumer: 'w' }));
+    await waitFor('the worker blocked in XREADGROUP', () => isBlocked(ctx.redis, name));
+    expect(await group.claim('w', 0, ids)).toHaveLength(2); // pending for "w", unseen by the worker
+    expect(await killClients(ctx.redis, name, 'xreadgroup')).toBe(1);
+    await waitFor('the drained entries', () => seen.length === 2);
+    // Delivered by the read, the claim, and the drain's history read.
+    expect(seen.sort()).toEqual([
+      [0, 3],
+      [1, 3],
+    ]);
+    await waitFor('pending list empty', async () => (await group.pending()).count === 0);
+    await worker.stop();
+  });
+
   it('retries a failing handler with backoff, redelivering through XCLAIM so Redis counts every delivery', async () => {
     const { group, ids } = await orders(open(), 3);
     const deliveries: { context: number; redis: number }[] = [];
@@ -430,6 +465,23 @@ describe.each(redisTargets())('worker on %s', (target) => {
     expect(seen.size).toBe(produced.length);
     expect([...seen.values()].every((times) => times === 1)).toBe(true);
     expect(errors.length).toBeGreaterThanOrEqual(3); // each kill surfaced as a (recovered) error
+  });
+
+  it('reports NOGROUP while its group is gone, and goes on once it is made again', async () => {
+    const { stream, group } = await orders(open(), 1);
+    const seen: number[] = [];
+    const errors: string[] = [];
+    const worker = track(group.consume((entry) => void seen.push(entry.data.n), { blockMs: 100 }));
+    worker.on('error', (error) => errors.push(String(error)));
+    await waitFor('the first entry', () => seen.length === 1);
+    await group.destroy();
+    await waitFor('a NOGROUP error', () => errors.some((message) => message.includes('NOGROUP')));
+    await group.create({ from: '$' });
+    await stream.add({ n: 1 });
+    await waitFor('the entry added after the group came back', () => seen.includes(1));
+    await worker.stop();
+    expect(seen).toEqual([0, 1]);
+    expect((await group.pending()).count).toBe(0);
   });
 
   it('rejects bad options before touching Redis', () => {
