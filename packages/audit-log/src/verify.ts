@@ -550,43 +550,48 @@ async function compareIndexes(
     }
   }
   for (const key of logPrints.keys()) if (!seen.has(key)) mismatched.push(key);
-  for (const key of mismatched) await explainIndex(ctx, key, start, end, report, problemIds, pageSize);
+  await explainIndexes(ctx, mismatched, start, end, report, problemIds, pageSize);
 }
 
-/** Names the entries where one index stream and the log disagree. */
-async function explainIndex(
+/** Names the entries where the mismatched index streams and the log disagree: one pass over the log for all of them. */
+async function explainIndexes(
   ctx: VerifyContext,
-  key: string,
+  mismatched: readonly string[],
   start: string,
   end: string,
   report: (problem: VerifyProblem) => void,
   problemIds: Set<string>,
   pageSize: number,
 ): Promise<void> {
+  if (mismatched.length === 0) return;
   const { redis, keys, name } = ctx;
-  const isActor = key.startsWith(keys.actor(''));
-  const owner = key.slice((isActor ? keys.actor('') : keys.resource('')).length);
-  const indexed = new Map<string, number>();
-  for await (const page of pages(redis, key, start, end, pageSize)) {
-    for (const [id, flat] of page) indexed.set(id, Number(fieldsOf(flat).s));
+  const wanted = new Map<string, { indexed: Map<string, number>; inLog: Map<string, number> }>();
+  for (const key of mismatched) {
+    const indexed = new Map<string, number>();
+    for await (const page of pages(redis, key, start, end, pageSize)) {
+      for (const [id, flat] of page) indexed.set(id, Number(fieldsOf(flat).s));
+    }
+    wanted.set(key, { indexed, inLog: new Map() });
   }
-  const inLog = new Map<string, number>();
   for await (const page of pages(redis, keys.log, start, end, pageSize)) {
     for (const [id, flat] of page) {
       const item = parseItem(name, id, flat);
-      if (item && item.contentOk && (isActor ? item.actor : item.resource) === owner) inLog.set(id, item.seq);
+      if (!item || !item.contentOk || item.actor === undefined || item.resource === undefined) continue;
+      wanted.get(keys.actor(item.actor))?.inLog.set(id, item.seq);
+      wanted.get(keys.resource(item.resource))?.inLog.set(id, item.seq);
     }
   }
-  const what = `${isActor ? 'actor' : 'resource'} index "${owner}"`;
-  for (const [id, seq] of indexed) {
-    if (problemIds.has(id)) continue;
-    if (inLog.get(id) !== seq) {
-      report({ kind: 'index-mismatch', id, seq, index: key, message: `${what} has entry ${id} (seq ${seq}) that the log does not match` });
+  for (const [key, { indexed, inLog }] of wanted) {
+    const isActor = key.startsWith(keys.actor(''));
+    const what = `${isActor ? 'actor' : 'resource'} index "${key.slice((isActor ? keys.actor('') : keys.resource('')).length)}"`;
+    for (const [id, seq] of indexed) {
+      if (problemIds.has(id)) continue;
+      if (inLog.get(id) !== seq) {
+        report({ kind: 'index-mismatch', id, seq, index: key, message: `${what} has entry ${id} (seq ${seq}) that the log does not match` });
+      }
     }
-  }
-  for (const [id, seq] of inLog) {
-    if (!indexed.has(id)) {
-      report({ kind: 'index-mismatch', id, seq, index: key, message: `${what} lacks log entry ${id} (seq ${seq})` });
+    for (const [id, seq] of inLog) {
+      if (!indexed.has(id)) report({ kind: 'index-mismatch', id, seq, index: key, message: `${what} lacks log entry ${id} (seq ${seq})` });
     }
   }
 }
