@@ -207,7 +207,7 @@ describe.each(redisTargets())('consumer group API on %s', (target) => {
     expect(walk.entries).toEqual([]);
     expect([...walk.deletedIds].sort()).toEqual([...deleted].sort());
     expect((await group.pendingEntries()).map((p) => p.id)).toEqual(alive);
-    expect(await group.autoClaim('bob', 3_600_000)).toEqual({ entries: [], deletedIds: [] });
+    expect(await group.autoClaim('bob', 3_600_000)).toEqual({ entries: [], deletedIds: [], cursor: '0-0' });
 
     const first = await group.autoClaim('bob', 0, { count: 10 });
     expect(first.entries.map((e) => e.id)).toEqual(alive.slice(0, 10));
@@ -231,6 +231,8 @@ describe.each(redisTargets())('consumer group API on %s', (target) => {
     // XAUTOCLAIM COUNT 2 scans at most 20 entries per call: the cursor has to be followed past the fresh ones.
     const result = await group.autoClaim('bob', 100, { count: 2 });
     expect(result.entries.map((e) => e.id)).toEqual(ids.slice(3, 5));
+    expect(result.cursor).toBe(ids[5]); // where a next call goes on
+    expect((await group.autoClaim('bob', 100, { start: result.cursor })).cursor).toBe('0-0');
   });
 
   it('consumeBatch hands over batches of at most `count` and acks them', async () => {

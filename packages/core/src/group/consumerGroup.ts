@@ -57,6 +57,8 @@ export interface PendingEntriesOptions {
 export interface AutoClaimResult<T> {
   entries: Entry<T>[];
   deletedIds: string[];
+  /** Where the next call would go on (its `start`); `0-0` once the whole pending list was walked. */
+  cursor: string;
 }
 
 const nonNegative = (value: number, name: string, where: string) => {
@@ -266,11 +268,17 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
    * @internal XAUTOCLAIM without decoding, following the cursor until `count` entries are claimed
    * or the pending list has been walked once.
    */
-  async autoClaimRaw(consumer: string, minIdleMs: number, options: { start?: string; count?: number } = {}): Promise<{ entries: RawGroupEntry[]; deletedIds: string[] }> {
+  async autoClaimRaw(
+    consumer: string,
+    minIdleMs: number,
+    options: { start?: string; count?: number; maxCalls?: number } = {},
+  ): Promise<{ entries: RawGroupEntry[]; deletedIds: string[]; cursor: string }> {
     const want = options.count ?? 100;
     let cursor = options.start === undefined ? '0-0' : StreamId.from(options.start);
     const entries: RawGroupEntry[] = [];
     const deletedIds: string[] = [];
+    const maxCalls = options.maxCalls ?? Infinity;
+    let calls = 0;
     do {
       const reply = (await this.command('XAUTOCLAIM', () =>
         this.redis.call('XAUTOCLAIM', [
@@ -293,8 +301,9 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
       }
       if (gone.length) await this.ack(...gone);
       deletedIds.push(...gone, ...(reply[2] ?? []));
-    } while (cursor !== '0-0' && entries.length < want);
-    return { entries, deletedIds };
+      calls++;
+    } while (cursor !== '0-0' && entries.length < want && calls < maxCalls);
+    return { entries, deletedIds, cursor };
   }
 
   /**
@@ -303,10 +312,11 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
    * drops from the pending list, come back in `deletedIds`.
    */
   async autoClaim(consumer: string, minIdleMs: number, options: { start?: string; count?: number } & DecodeOptions = {}): Promise<AutoClaimResult<T>> {
-    const { entries, deletedIds } = await this.autoClaimRaw(consumer, minIdleMs, options);
+    const { entries, deletedIds, cursor } = await this.autoClaimRaw(consumer, minIdleMs, options);
     return {
       entries: this.stream.decodeEntries(entries.filter((r): r is [string, FlatFields] => r[1] !== null), options.onInvalid),
       deletedIds,
+      cursor,
     };
   }
 

@@ -195,6 +195,8 @@ class GroupWorker<T> extends EventEmitter {
   /** Resolved whenever the last running handler finished and nothing is queued. */
   private idleWaiters: (() => void)[] = [];
   private needsDrain = true;
+  /** Where the next XAUTOCLAIM round goes on. */
+  private claimCursor = '0-0';
   /** A read was cut by stop(): its reply, if any, is lost, so the pending list is drained once more. */
   private readCutByStop = false;
   private wake: (() => void) | undefined;
@@ -449,7 +451,14 @@ class GroupWorker<T> extends EventEmitter {
   private async claimIdle(): Promise<void> {
     const room = this.count - this.queued;
     if (this.claimIdleMs === undefined || room <= 0) return;
-    const { entries, deletedIds } = await this.group.autoClaimRaw(this.consumer, this.claimIdleMs, { count: room });
+    // At most 10 XAUTOCLAIM calls (each scans up to 10 × count entries) per round; the next round
+    // goes on from the cursor, so a long pending list costs Redis little per round.
+    const { entries, deletedIds, cursor } = await this.group.autoClaimRaw(this.consumer, this.claimIdleMs, {
+      start: this.claimCursor,
+      count: room,
+      maxCalls: 10,
+    });
+    this.claimCursor = cursor;
     this.dropDeleted(deletedIds);
     const fresh = entries.filter(([id]) => !this.held.has(id));
     if (fresh.length === 0) return;
