@@ -2,7 +2,7 @@ import { redisTargets, useRedis } from '@streamkit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStreamClient, type StreamClient } from '../client.js';
-import { ConfigError, RedisCommandError } from '../errors.js';
+import { ConfigError, InvalidStreamIdError, RedisCommandError } from '../errors.js';
 import { StreamId } from '../streamId.js';
 import { waitFor } from './fixtures/helpers.js';
 
@@ -233,6 +233,31 @@ describe.each(redisTargets())('consumer group API on %s', (target) => {
     expect(result.entries.map((e) => e.id)).toEqual(ids.slice(3, 5));
     expect(result.cursor).toBe(ids[5]); // where a next call goes on
     expect((await group.autoClaim('bob', 100, { start: result.cursor })).cursor).toBe('0-0');
+  });
+
+  it('bad ids and options throw naming the stream before anything is sent', async () => {
+    const { group } = await seeded(1);
+    const sent: string[] = [];
+    const spy = (command: string) => sent.push(command);
+    const calls = ctx.redis as unknown as { call: (...args: unknown[]) => unknown };
+    const original = calls.call;
+    calls.call = function (this: unknown, ...args: unknown[]) {
+      spy(String(args[0]));
+      return original.apply(this, args);
+    };
+    try {
+      await expect(group.ack('nope')).rejects.toBeInstanceOf(InvalidStreamIdError);
+      await expect(group.claim('c', 0, ['1-x'])).rejects.toBeInstanceOf(InvalidStreamIdError);
+      await expect(group.pendingEntries({ minIdleMs: -1 })).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.pendingEntries({ minIdleMs: -1 })).rejects.toThrow(`stream "${group.stream.key}" group "g"`);
+      await expect(group.claim('c', 1.5, ['1-1'])).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.read({ consumer: 'c', blockMs: -5 })).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.setId('x-y')).rejects.toBeInstanceOf(InvalidStreamIdError);
+      await expect(group.create({ entriesRead: -1 })).rejects.toBeInstanceOf(ConfigError);
+    } finally {
+      calls.call = original;
+    }
+    expect(sent).toEqual([]);
   });
 
   it('consumeBatch hands over batches of at most `count` and acks them', async () => {
