@@ -16,7 +16,7 @@ import { ConcurrencyError, type ExpectedVersion } from './errors.js';
 import { KeyLayout, type StreamKeys } from './keys.js';
 import { LogMerger, decodeCheckpoint, encodeCheckpoint, startCheckpoint, type LogFilter } from './log.js';
 import { appendBatch as appendScript, deleteStream as deleteScript, saveSnapshot as saveSnapshotScript } from './scripts/generated/index.js';
-import { pipelineVariadic, runVariadicScript } from './scripts.js';
+import { runVariadicScript } from './scripts.js';
 import type { EventDefinitions, EventInput, EventOf, EventTypeDefinition, Metadata, RecordedEvent } from './types.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 import { Projection, type ProjectionOptions } from './projection.js';
@@ -297,19 +297,6 @@ export class EventStore<M extends EventDefinitions> {
     };
     try {
       const redis = this.redis;
-      if (calls.length > 1 && !this.client.isCluster) {
-        // Standalone: every partition's call in one pipeline, one socket write.
-        pipelineVariadic<(number | string)[][]>(redis, appendScript, calls).then(
-          (results) =>
-            chunks.forEach((chunk, c) => {
-              const [error, replies] = results[c] ?? [new Error('no reply'), []];
-              if (error) fail(chunk, error);
-              else settle(chunk, replies);
-            }),
-          (error: unknown) => chunks.forEach((chunk) => fail(chunk, error)),
-        );
-        return;
-      }
       chunks.forEach((chunk, c) => {
         runVariadicScript<(number | string)[][]>(redis, appendScript, calls[c]!.keys, calls[c]!.args).then(
           (replies) => settle(chunk, replies),

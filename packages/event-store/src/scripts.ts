@@ -21,18 +21,3 @@ export function defineVariadic(redis: RedisClient, script: LuaScript): string {
   if (typeof target[name] !== 'function') target.defineCommand(name, { lua: script.lua });
   return name;
 }
-
-/**
- * Runs several calls of a script in one pipeline (one socket write) on a standalone connection.
- * Each call's outcome is reported on its own: `[error, reply]`.
- */
-export async function pipelineVariadic<T>(
-  redis: RedisClient,
-  script: LuaScript,
-  calls: readonly { keys: readonly string[]; args: readonly (string | number)[] }[],
-): Promise<[Error | null, T][]> {
-  const name = defineVariadic(redis, script);
-  const pipeline = redis.pipeline() as unknown as Record<string, (...a: unknown[]) => unknown> & { exec(): Promise<[Error | null, T][] | null> };
-  for (const call of calls) pipeline[name]!(call.keys.length, ...call.keys, ...call.args);
-  return (await pipeline.exec()) ?? [];
-}
