@@ -170,4 +170,15 @@ describe.each(redisTargets())('audit-log tampering on %s', (target) => {
     expect(kinds(result.problems).sort()).toEqual([`index-mismatch ${records[1]!.id}`, `index-mismatch ${extra}`].sort());
     expect(result.problems.find((p) => p.id === extra)!.index).toBe(log.keys.resource('doc:0'));
   });
+
+  it('an index longer than one digest page is checked to its end', async () => {
+    const { log } = makeLog(ctx.redis, ctx.prefix);
+    const records = await Promise.all(Array.from({ length: 5_200 }, (_, i) => log.record({ actor: 'user:busy', action: 'read', resource: `doc:${i % 2}` })));
+    expect((await log.verify()).ok).toBe(true);
+    const victim = records.find((r) => r.seq === 5_150)!;
+    await ctx.redis.xdel(log.keys.actor('user:busy'), victim.id);
+    const result = await log.verify();
+    expect(kinds(result.problems)).toEqual([`index-mismatch ${victim.id}`]);
+    expect(result.problems[0]!.message).toContain('lacks log entry');
+  });
 });

@@ -498,7 +498,7 @@ async function digestIndexes(ctx: VerifyContext, start: string, end: string): Pr
   const done: IndexDigest[] = [];
   let tasks: Task[] = [...members].map((key) => ({ key, from: start, count: 0, h: 0, top: '' }));
   while (tasks.length > 0) {
-    const more: Task[] = [];
+    const unfinished: Task[] = [];
     const calls: Promise<void>[] = [];
     for (let i = 0; i < tasks.length; i += width) {
       const group = tasks.slice(i, i + width);
@@ -509,21 +509,21 @@ async function digestIndexes(ctx: VerifyContext, start: string, end: string): Pr
       calls.push(
         runScript<[number, number, string, string][]>(redis, indexDigest, keysOf, args).then((replies) => {
           group.forEach((t, k) => {
-            const [n, folded, last, top] = replies[k]!;
-            if (!t.top) t.top = top;
+            const [n, folded, more, newest] = replies[k]!;
+            if (newest) t.top = newest;
             t.count += Number(n);
             t.h = Number(folded) | 0;
-            if (Number(n) >= digestPage && last) {
-              t.from = `(${last}`;
-              more.push(t);
+            if (more) {
+              t.from = `(${more}`;
+              unfinished.push(t);
             } else done.push({ key: t.key, count: t.count, h: t.h, top: t.top });
           });
         }),
       );
-      if (calls.length >= 2) await Promise.all(calls.splice(0));
+      if (calls.length >= 4) await Promise.all(calls.splice(0));
     }
     await Promise.all(calls);
-    tasks = more;
+    tasks = unfinished;
   }
   return done;
 }
