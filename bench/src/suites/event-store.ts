@@ -6,7 +6,8 @@
  *   (each aggregate belongs to one of the 64 writers, so no append conflicts). Each append is one
  *   EVALSHA that checks the version and the event id, XADDs to the aggregate stream and to its
  *   global-log partition and advances the version key. Baseline: raw ioredis XADD of the same
- *   JSON data to the same 1,000 keys, 64 in flight.
+ *   JSON data to the same 1,000 keys, 64 in flight; and, for context, a MULTI doing the same writes
+ *   (XADD to the stream, XADD to the log, SET of the version) without any check.
  * - aggregateStream of a 10,000-event stream: decode + zod + evolve of every event, and with a
  *   snapshot (loaded, then the events after it). Baseline: ioredis XRANGE paging of the same
  *   stream with JSON.parse and the same evolve, no validation.
@@ -116,6 +117,28 @@ export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
             return appends;
           },
         },
+        {
+          // The same writes without the check: MULTI of XADD to the stream, XADD to the log, SET version.
+          name: 'ioredis-multi',
+          before: () => deleteByPrefix(ioredis, rawPrefix),
+          run: async () => {
+            const versions = new Int32Array(AGGREGATES).fill(-1);
+            await inFlight(appends, IN_FLIGHT, async (i, w) => {
+              const a = aggregateOf(w, Math.floor(i / IN_FLIGHT));
+              const version = ++versions[a]!;
+              const data = JSON.stringify({ account: `acct-${a}`, amount: i % 100 });
+              const tag = `{p${a % 16}}`;
+              const replies = await ioredis
+                .multi()
+                .xadd(`${rawPrefix}${tag}:log`, '*', 's', `acct-${a}`, 'v', String(version), 't', 'Deposited', 'd', data)
+                .xadd(`${rawPrefix}${tag}:s:acct-${a}`, `0-${version + 1}`, 't', 'Deposited', 'd', data)
+                .set(`${rawPrefix}${tag}:v:acct-${a}`, String(version))
+                .exec();
+              if (!replies || replies.some(([error]) => error)) throw new Error('MULTI failed');
+            });
+            return appends;
+          },
+        },
       ],
       { rounds },
     );
@@ -130,6 +153,13 @@ export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
         `ioredis XADD, ${IN_FLIGHT} in flight`,
         apIo,
         `goal ≥ 0.7×; ${spread(ap)} vs ${spread(apIo)}`,
+      ),
+      row(
+        `event-store: appendToStream, expected version, ${IN_FLIGHT} in flight / ${AGGREGATES.toLocaleString('en-US')} aggregates`,
+        ap,
+        `ioredis MULTI XADD+XADD+SET (same writes, no check), ${IN_FLIGHT} in flight`,
+        append.get('ioredis-multi')!,
+        `context for the row above; ${spread(ap)} vs ${spread(append.get('ioredis-multi')!)}`,
       ),
     );
 
