@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { Entry, FlatFields } from './codec.js';
-import { AbortedError, BlockingPool, isCluster, withDeadline, type RedisClient } from './connection.js';
+import { AbortedError, BlockingPool, blockingCall, isCluster, type RedisClient } from './connection.js';
 import { ClientClosedError, ConfigError, RedisCommandError, StreamkitError } from './errors.js';
 import { streamsReply } from './info.js';
 import { keySlot } from './keys.js';
@@ -155,10 +155,9 @@ export class StreamClient implements StreamContext {
         slots.map(async (group, i) => {
           const conn = conns[i]!;
           try {
-            const reply = await withDeadline(conn, (c) => c.call('XREAD', argsOf(group, blockMs)) as Promise<XReadReply>, {
+            const reply = await blockingCall(conn, group[0]![1], (c) => c.call('XREAD', argsOf(group, blockMs)) as Promise<XReadReply>, {
               blockMs,
               signal,
-              onCut: (c) => this.pool.discard(c),
             });
             this.pool.release(conn);
             if (reply && reply.length > 0) {

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { createCodec, type Codec, type Entry, type FlatFields } from './codec.js';
-import { AbortedError, isConnectionError, sleep, withDeadline, type BlockingPool, type RedisClient } from './connection.js';
+import { AbortedError, blockingCall, isConnectionError, sleep, type BlockingPool, type RedisClient } from './connection.js';
 import { ConfigError, DecodeError, InvalidStreamIdError, RedisCommandError, StreamkitError, ValidationError } from './errors.js';
 import {
   parseConsumers,
@@ -367,10 +367,9 @@ export class Stream<T = Record<string, string>, TInput = T> {
     const pool = this.context.pool;
     const conn = pool.acquire();
     try {
-      const raw = await withDeadline(conn, (c) => c.call('XREAD', args) as Promise<[string, RawEntry[]][] | null>, {
+      const raw = await blockingCall(conn, this.key, (c) => c.call('XREAD', args) as Promise<[string, RawEntry[]][] | null>, {
         blockMs: options.blockMs,
         signal: options.signal,
-        onCut: (c) => pool.discard(c),
       });
       pool.release(conn);
       return this.decodeEntries(singleStreamReply<RawEntry>(raw), options.onInvalid);
@@ -415,21 +414,17 @@ export class Stream<T = Record<string, string>, TInput = T> {
         let raw: [string, RawEntry[]][] | null;
         const current = (conn ??= pool.dedicated());
         try {
-          raw = await withDeadline(
+          raw = await blockingCall(
             current,
+            this.key,
             (c) => c.call('XREAD', ['COUNT', count, 'BLOCK', blockMs, 'STREAMS', this.key, cursor]) as Promise<[string, RawEntry[]][] | null>,
-            {
-              blockMs,
-              signal,
-              onCut: (c) => {
-                // A dropped, hung or aborted connection is never reused: the next turn opens a fresh one.
-                pool.discard(c);
-                if (conn === c) conn = undefined;
-              },
-            },
+            { blockMs, signal },
           );
           failures = 0;
         } catch (error) {
+          // A dropped, hung or aborted connection is never reused: the next turn opens a fresh one.
+          pool.discard(current);
+          conn = undefined;
           if (error instanceof AbortedError || signal?.aborted || this.isClosed()) return;
           if (!isConnectionError(error)) throw new RedisCommandError({ command: 'XREAD', stream: this.key, cause: error });
           failures++;

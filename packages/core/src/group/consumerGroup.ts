@@ -1,10 +1,9 @@
 import type { Entry, FlatFields } from '../codec.js';
-import { AbortedError } from '../connection.js';
+import { AbortedError, blockingCall } from '../connection.js';
 import { ConfigError, RedisCommandError, StreamkitError } from '../errors.js';
 import { singleStreamReply, type ConsumerInfo, type GroupInfo } from '../info.js';
 import type { DecodeOptions, OnInvalid, Stream } from '../stream.js';
 import { StreamId, type IdBound } from '../streamId.js';
-import { blockingCall } from './blocking.js';
 import { createWorker, type BatchHandler, type Handler, type Worker, type WorkerOptions } from './worker.js';
 
 /** An entry as XREADGROUP, XCLAIM or XAUTOCLAIM hands it over: fields, or `null` when it was deleted. */

@@ -2,10 +2,9 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Entry, FlatFields } from '../codec.js';
-import { AbortedError, sleep, type RedisClient } from '../connection.js';
+import { AbortedError, BlockingCutError, blockingCall, sleep, type RedisClient } from '../connection.js';
 import { singleStreamReply } from '../info.js';
 import { ClientClosedError, ConfigError, DecodeError, StreamkitError } from '../errors.js';
-import { BlockingCutError, blockingCall } from './blocking.js';
 import type { ConsumerGroup, RawGroupEntry } from './consumerGroup.js';
 
 /** What a handler gets besides the entry. */
