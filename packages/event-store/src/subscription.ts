@@ -44,11 +44,15 @@ export interface SubscribeOptions<E> {
 export class Subscription<E> {
   /** Resolves when the subscription stops (signal or {@link stop}); rejects with the handler's or Redis's error. */
   readonly done: Promise<void>;
-  /** Resolves the first time the subscription has caught up with the log (it is then live). */
+  /**
+   * Resolves the first time the subscription has caught up with the log (it is then live), or
+   * when it is stopped before that; rejects like {@link done} when it fails before that.
+   */
   readonly caughtUp: Promise<void>;
   private readonly controller = new AbortController();
   private current = '';
   private markCaughtUp!: () => void;
+  private failCaughtUp!: (error: unknown) => void;
 
   constructor(
     private readonly store: EventStore<any>,
@@ -65,9 +69,16 @@ export class Subscription<E> {
       if (options.signal.aborted) this.controller.abort();
       else options.signal.addEventListener('abort', () => this.controller.abort(), { once: true });
     }
-    this.caughtUp = new Promise<void>((resolve) => (this.markCaughtUp = resolve));
+    this.caughtUp = new Promise<void>((resolve, reject) => {
+      this.markCaughtUp = resolve;
+      this.failCaughtUp = reject;
+    });
+    this.caughtUp.catch(() => undefined);
     this.done = this.run(batchSize);
-    this.done.catch(() => undefined);
+    this.done.then(
+      () => this.markCaughtUp(),
+      (error: unknown) => this.failCaughtUp(error),
+    );
   }
 
   /** The checkpoint after the last event handled. */

@@ -104,6 +104,7 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
       },
     });
     await expect(failing.done).rejects.toThrow('boom');
+    await expect(failing.caughtUp).rejects.toThrow('boom'); // it failed before catching up
     expect(handled).toEqual([0, 1]);
     const resumed: number[] = [];
     const again = store.subscribe({ name: 'flaky', pollMs: 10, blockMs: 200, handler: (event) => void resumed.push(event.version) });
