@@ -176,8 +176,11 @@ function fieldsToRecord(fields: readonly string[]): Record<string, string> {
  * event in its partition of the global log; all four share one hash slot.
  */
 export class EventStore<M extends EventDefinitions> {
+  /** The core client the store runs on (its prefix applies to every key). */
   readonly client: StreamClient;
+  /** The number of partitions of the global log. */
   readonly partitions: number;
+  /** The store's name, part of every key. */
   readonly name: string;
   /** @internal */
   readonly keys: KeyLayout;

@@ -46,6 +46,7 @@ const NAME = /^[A-Za-z0-9_.:-]+$/;
  * dead-letter stream `{es:<store>:p<n>}:proj:<name>:dead` and skipped.
  */
 export class Projection<E> {
+  /** The projection's name. */
   readonly name: string;
   private workers: Worker<Record<string, string>>[] = [];
   private readonly consumer: string;
