@@ -110,7 +110,7 @@ function closedDuplicate(source: RedisClient): RedisClient {
 /** An error meaning the connection went away under a command, so the command may be retried. */
 export function isConnectionError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|socket closed|connection lost|Command timed out|Failed to refresh slots cache|None of startup nodes is available/i.test(
+  return /Connection is closed|ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|Stream isn't writeable|LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|socket closed|connection lost|Command timed out|Failed to refresh slots cache|None of startup nodes is available|Reached the max retries per request limit/i.test(
     message,
   );
 }
