@@ -43,6 +43,16 @@ describe.each(redisTargets())('audit-log record on %s', (target) => {
     expect(result).toMatchObject({ ok: true, checked: 2, problems: [] });
   });
 
+  it('verifies entries whose details or names look like JSON keys', async () => {
+    const { log } = makeLog(ctx.redis, ctx.prefix);
+    await log.record({ actor: 'user:"q\\"', action: 'a', resource: 'doc:"x"', details: { actor: 'user:9', resource: 'doc:9', id: '1-0', '"resource":"': { resource: 'r' } } });
+    await log.record({ actor: 'user:9', action: 'a', resource: 'doc:9', userAgent: '"resource":"doc:1"' });
+    const result = await log.verify({ indexes: 'full' });
+    expect(result.problems).toEqual([]);
+    expect((await log.byActor('user:"q\\"')).map((e) => e.resource)).toEqual(['doc:"x"']);
+    expect((await log.byResource('doc:9')).map((e) => e.actor)).toEqual(['user:9']);
+  });
+
   it('rejects invalid input naming the field, and writes nothing', async () => {
     const { log } = makeLog(ctx.redis, ctx.prefix);
     const bad = [

@@ -45,6 +45,7 @@ export interface AuditEntry {
   ip?: string;
   userAgent?: string;
   requestId?: string;
+  /** The details; a PII `details.<key>` reads as {@link ERASED} once erased (and so does the whole field when `details` itself is PII). */
   details?: Record<string, JsonValue>;
   /** The PII fields that read as {@link ERASED}. */
   erased?: string[];

@@ -181,4 +181,14 @@ describe.each(redisTargets())('audit-log tampering on %s', (target) => {
     expect(kinds(result.problems)).toEqual([`index-mismatch ${victim.id}`]);
     expect(result.problems[0]!.message).toContain('lacks log entry');
   });
+
+  it("an index entry changed in place is found by indexes: 'full'", async () => {
+    const { log } = makeLog(ctx.redis, ctx.prefix);
+    const records = await fill(log, 9);
+    // user:0 has seq 1, 4, 7: point its middle index entry at another seq, keeping length and newest id.
+    await rewriteStream(ctx.redis, log.keys.actor('user:0'), (entries) => entries.map(([id, flat]) => [id, id === records[3]!.id ? setField(flat, 's', '5') : flat]));
+    expect((await log.verify()).ok).toBe(true); // the quick check compares lengths and newest ids
+    const result = await log.verify({ indexes: 'full' });
+    expect(kinds(result.problems)).toEqual([`index-mismatch ${records[3]!.id}`]);
+  });
 });

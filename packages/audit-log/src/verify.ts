@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { entryHash, GENESIS_HASH } from './chain.js';
 import { checkpointDigest, checkSignature, parseCheckpoint, type Checkpoint } from './checkpoint.js';
 import type { LogKeys } from './keys.js';
-import { indexDigest } from './scripts/generated/index.js';
+import { indexCounts, indexDigest } from './scripts/generated/index.js';
 
 /** What kind of tampering (or damage) a problem is. */
 export type ProblemKind = 'modified' | 'missing' | 'inserted' | 'reordered' | 'truncated' | 'bad-signature' | 'index-mismatch';
@@ -32,8 +32,13 @@ export interface VerifyOptions {
   trusted?: Checkpoint | readonly Checkpoint[];
   /** Called after each page with how many entries were checked out of the log's length. */
   onProgress?: (progress: { checked: number; total: number }) => void;
-  /** Check the per-actor and per-resource indexes against the log (default true; only for a whole-log verify). */
-  indexes?: boolean;
+  /**
+   * Check the per-actor and per-resource indexes against the log (only for a whole-log verify).
+   * `true` (the default) compares each index stream's length and newest id with the log's, and
+   * folds the entries of the streams that differ or changed meanwhile; `'full'` folds every index
+   * entry (id and seq) on the server, which also finds entries changed in place; `false` skips it.
+   */
+  indexes?: boolean | 'full';
   /** Entries per XRANGE page (default 1000). */
   pageSize?: number;
 }
@@ -80,7 +85,10 @@ export interface VerifyContext {
 export class Fingerprint {
   count = 0;
   h = 0;
+  /** The newest id added. */
+  last = '';
   add(id: string, seq: number): void {
+    this.last = id;
     const dash = id.indexOf('-');
     const ms = Number(id.slice(0, dash));
     const sq = Number(id.slice(dash + 1));
@@ -115,16 +123,37 @@ function parseItem(name: string, id: string, flat: string[]): Item | undefined {
   const seq = Number(seqText);
   if (!Number.isSafeInteger(seq) || seq < 1 || prev === undefined || hash === undefined || json === undefined) return undefined;
   const recomputed = entryHash(name, seq, prev, json);
-  let actor: string | undefined, resource: string | undefined, entryId: unknown;
-  try {
-    const parsed = JSON.parse(json) as Record<string, unknown>;
-    actor = typeof parsed.actor === 'string' ? parsed.actor : undefined;
-    resource = typeof parsed.resource === 'string' ? parsed.resource : undefined;
-    entryId = parsed.id;
-  } catch {
-    // unparseable content: the hash check below fails or the entry was forged with a valid hash of junk
+  const contentOk = recomputed === hash;
+  // Canonical JSON (what the writer hashed) has its keys sorted: "actor" is the second top-level
+  // key and "resource" the last one that may be followed by another object, so their values can
+  // be read without parsing the entry; anything unusual (an escape, a missing key) is parsed.
+  let actor = contentOk ? plainString(json, '"actor":"', false) : undefined;
+  let resource = actor === undefined ? undefined : plainString(json, '"resource":"', true);
+  let idOk = contentOk && json.lastIndexOf(`"id":"${id}"`) >= 0;
+  if (resource === undefined || !idOk) {
+    try {
+      const parsed = JSON.parse(json) as Record<string, unknown>;
+      actor = typeof parsed.actor === 'string' ? parsed.actor : undefined;
+      resource = typeof parsed.resource === 'string' ? parsed.resource : undefined;
+      idOk = parsed.id === id;
+    } catch {
+      // unparseable content: the hash check fails, or the entry was forged with a valid hash of junk
+      actor = resource = undefined;
+      idOk = false;
+    }
   }
-  return { id, seq, prev, hash, recomputed, contentOk: recomputed === hash, idOk: entryId === id, actor, resource };
+  return { id, seq, prev, hash, recomputed, contentOk, idOk, actor, resource };
+}
+
+/** The string value after `marker` (first or last occurrence), when it has no escapes. */
+function plainString(json: string, marker: string, last: boolean): string | undefined {
+  const at = last ? json.lastIndexOf(marker) : json.indexOf(marker);
+  if (at < 0) return undefined;
+  const start = at + marker.length;
+  const end = json.indexOf('"', start);
+  if (end < 0) return undefined;
+  const value = json.slice(start, end);
+  return value.includes('\\') ? undefined : value;
 }
 
 async function xinfo(redis: RedisClient, key: string): Promise<Record<string, unknown> | undefined> {
@@ -245,8 +274,12 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
   // meanwhile do not count as drift.
   const indexStart = prune ? `(${prune.headId}` : '-';
   const indexEnd = head ? head.id : '0-0';
-  const digests = checkIndexes && head ? digestIndexes(ctx, indexStart, indexEnd) : Promise.resolve([] as IndexDigest[]);
-  digests.catch(() => undefined); // awaited after the scan
+  const indexMode = options.indexes === 'full' ? 'full' : true;
+  // The quick pass runs while the log is read: the server has time to spare while the client hashes.
+  const quick = checkIndexes && head
+    ? indexMembers(ctx).then(async (members) => ({ members, counts: indexMode === 'full' ? undefined : await countIndexes(ctx, members) }))
+    : Promise.resolve({ members: [] as string[], counts: undefined });
+  quick.catch(() => undefined); // awaited after the scan
 
   const flag = (item: Item, kind: ProblemKind, message: string) => {
     problemIds.add(item.id);
@@ -439,10 +472,7 @@ export async function verifyLog(ctx: VerifyContext, options: VerifyOptions = {})
     }
   }
 
-  if (checkIndexes) {
-    const raw = (await redis.call('HGET', [keys.head, 'id'])) as string | null;
-    await compareIndexes(ctx, await digests, logPrints, indexStart, indexEnd, raw ?? indexEnd, report, problemIds, pageSize);
-  }
+  if (checkIndexes) await compareIndexes(ctx, indexMode, quick, logPrints, indexStart, indexEnd, report, problemIds, pageSize);
 
   return {
     ok: problems.length === 0,
@@ -478,78 +508,117 @@ interface IndexDigest {
   top: string;
 }
 
-/**
- * Folds every index stream (up to `end`) on the server, 32 streams per script call; a stream
- * longer than a page goes on in the next round from where it stopped. Runs while the log is
- * being read, since the server has time to spare while the client hashes.
- */
-async function digestIndexes(ctx: VerifyContext, start: string, end: string): Promise<IndexDigest[]> {
-  const { redis, keys } = ctx;
+async function indexMembers(ctx: VerifyContext): Promise<string[]> {
   const members = new Set<string>();
   let cursor = '0';
   do {
-    const [next, batch] = (await redis.call('SSCAN', [keys.indexes, cursor, 'COUNT', 1000])) as [string, string[]];
+    const [next, batch] = (await ctx.redis.call('SSCAN', [ctx.keys.indexes, cursor, 'COUNT', 1000])) as [string, string[]];
     cursor = next;
     for (const key of batch) members.add(key);
   } while (cursor !== '0');
-  const digestPage = 5_000;
+  return [...members];
+}
+
+/** Runs a 32-key script over many keys: groups of 32 (the last slot repeated), a few calls in flight. */
+async function inGroups<R>(keys: readonly string[], call: (group: string[], padded: string[]) => Promise<R[]>, onReply: (key: string, reply: R) => void): Promise<void> {
   const width = 32;
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < keys.length; i += width) {
+    const group = keys.slice(i, i + width);
+    const padded = [...group];
+    while (padded.length < width) padded.push(group[group.length - 1]!);
+    calls.push(call(group, padded).then((replies) => group.forEach((key, k) => onReply(key, replies[k]!))));
+    if (calls.length >= 4) await Promise.all(calls.splice(0));
+  }
+  await Promise.all(calls);
+}
+
+/**
+ * Folds index streams (from `start` up to `end`) on the server, 32 streams per script call; a
+ * stream longer than a page goes on in the next round from where it stopped.
+ */
+async function foldIndexes(ctx: VerifyContext, keys: readonly string[], start: string, end: string): Promise<IndexDigest[]> {
+  const digestPage = 5_000;
   type Task = IndexDigest & { from: string };
   const done: IndexDigest[] = [];
-  let tasks: Task[] = [...members].map((key) => ({ key, from: start, count: 0, h: 0, top: '' }));
-  while (tasks.length > 0) {
-    const unfinished: Task[] = [];
-    const calls: Promise<void>[] = [];
-    for (let i = 0; i < tasks.length; i += width) {
-      const group = tasks.slice(i, i + width);
-      const keysOf = group.map((t) => t.key);
-      while (keysOf.length < width) keysOf.push(group[group.length - 1]!.key);
-      const args: (string | number)[] = [digestPage, group.length, end];
-      for (const t of group) args.push(t.from, t.h);
-      calls.push(
-        runScript<[number, number, string, string][]>(redis, indexDigest, keysOf, args).then((replies) => {
-          group.forEach((t, k) => {
-            const [n, folded, more, newest] = replies[k]!;
-            if (newest) t.top = newest;
-            t.count += Number(n);
-            t.h = Number(folded) | 0;
-            if (more) {
-              t.from = `(${more}`;
-              unfinished.push(t);
-            } else done.push({ key: t.key, count: t.count, h: t.h, top: t.top });
-          });
-        }),
-      );
-      if (calls.length >= 4) await Promise.all(calls.splice(0));
-    }
-    await Promise.all(calls);
-    tasks = unfinished;
+  const byKey = new Map<string, Task>(keys.map((key) => [key, { key, from: start, count: 0, h: 0, top: '' }]));
+  let pending = [...keys];
+  while (pending.length > 0) {
+    const unfinished: string[] = [];
+    await inGroups<[number, number, string, string]>(
+      pending,
+      (group, padded) => {
+        const args: (string | number)[] = [digestPage, group.length, end];
+        for (const key of group) args.push(byKey.get(key)!.from, byKey.get(key)!.h);
+        return runScript(ctx.redis, indexDigest, padded, args);
+      },
+      (key, [n, folded, more, newest]) => {
+        const t = byKey.get(key)!;
+        if (newest) t.top = newest;
+        t.count += Number(n);
+        t.h = Number(folded) | 0;
+        if (more) {
+          t.from = `(${more}`;
+          unfinished.push(key);
+        } else done.push({ key, count: t.count, h: t.h, top: t.top });
+      },
+    );
+    pending = unfinished;
   }
   return done;
 }
 
+/** The quick pass: each index stream's length and newest id (O(1) each, on the server). */
+async function countIndexes(ctx: VerifyContext, keys: readonly string[]): Promise<Map<string, { length: number; top: string }>> {
+  const out = new Map<string, { length: number; top: string }>();
+  await inGroups<[number, string]>(
+    keys,
+    (group, padded) => runScript(ctx.redis, indexCounts, padded, [group.length]),
+    (key, [length, top]) => out.set(key, { length: Number(length), top }),
+  );
+  return out;
+}
+
+/**
+ * Compares the index streams with what the log scan saw. Streams that differ in the quick pass
+ * (or all of them, in `full` mode) are folded up to the head verify started from; the ones whose
+ * fold still differs are explained entry by entry.
+ */
 async function compareIndexes(
   ctx: VerifyContext,
-  digests: IndexDigest[],
+  mode: true | 'full',
+  quick: Promise<{ members: string[]; counts: Map<string, { length: number; top: string }> | undefined }>,
   logPrints: Map<string, Fingerprint>,
   start: string,
   end: string,
-  headNow: string,
   report: (problem: VerifyProblem) => void,
   problemIds: Set<string>,
   pageSize: number,
 ): Promise<void> {
-  const seen = new Set<string>();
+  const { members, counts } = await quick;
+  const all = new Set([...members, ...logPrints.keys()]);
+  const toFold: string[] = [];
+  for (const key of all) {
+    const fromLog = logPrints.get(key);
+    const seen = counts?.get(key);
+    if (mode === 'full' || !seen || !fromLog) {
+      toFold.push(key);
+      continue;
+    }
+    if (seen.length === fromLog.count && seen.top === fromLog.last) continue;
+    toFold.push(key); // differs, or was written to after verify started: fold it up to the head
+  }
   const mismatched: string[] = [];
-  for (const digest of digests) {
-    seen.add(digest.key);
+  const folded = await foldIndexes(ctx, toFold, start, end);
+  // Read after the folds: every index entry a record wrote is at or before the head now.
+  const headNow = ((await ctx.redis.call('HGET', [ctx.keys.head, 'id'])) as string | null) ?? end;
+  for (const digest of folded) {
     if (!(logPrints.get(digest.key) ?? new Fingerprint()).equals(digest)) mismatched.push(digest.key);
     else if (digest.top && StreamId.compare(digest.top, headNow) > 0) {
       // Past the head as it is now: no record wrote this index entry.
       report({ kind: 'index-mismatch', id: digest.top, index: digest.key, message: `index ${digest.key} has entry ${digest.top}, after the chain head ${headNow}` });
     }
   }
-  for (const key of logPrints.keys()) if (!seen.has(key)) mismatched.push(key);
   await explainIndexes(ctx, mismatched, start, end, report, problemIds, pageSize);
 }
 

@@ -3,5 +3,6 @@ export { append } from './append.js';
 export { checkpoint } from './checkpoint.js';
 export { forgetSubject } from './forgetSubject.js';
 export { guardedTrim } from './guardedTrim.js';
+export { indexCounts } from './indexCounts.js';
 export { indexDigest } from './indexDigest.js';
 export { query } from './query.js';
