@@ -65,7 +65,7 @@ async function scanFor(redis: Redis, key: string, actor: string): Promise<number
 
 export default async function run(ctx: BenchContext): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
-  const perRound = ctx.quick ? 4_000 : 16_000;
+  const perRound = ctx.quick ? 8_000 : 16_000;
   const rounds = ctx.quick ? 3 : 5;
   const connections = Array.from({ length: WRITERS }, () => new Redis(ctx.url));
   const admin = new Redis(ctx.url);
