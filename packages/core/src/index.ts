@@ -28,7 +28,7 @@ export {
   toFieldIssues,
 } from './errors.js';
 export type { FieldIssue, StreamkitErrorCode } from './errors.js';
-export type { ConsumerInfo, GroupInfo, StreamGroupFull, StreamInfo, StreamInfoFull } from './info.js';
+export type { ConsumerInfo, GroupInfo, StreamCounters, StreamGroupFull, StreamInfo, StreamInfoFull } from './info.js';
 export { hashTag, hashedPart, keySlot, taggedKey } from './keys.js';
 export { isCluster, isConnectionError, sleep } from './connection.js';
 export type { RedisClient } from './connection.js';

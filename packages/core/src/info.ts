@@ -1,7 +1,7 @@
 import type { Entry, FlatFields } from './codec.js';
 
-/** Typed XINFO STREAM. */
-export interface StreamInfo<T = Record<string, string>> {
+/** The counters XINFO STREAM reports in both its plain and its FULL form. */
+export interface StreamCounters {
   length: number;
   radixTreeKeys: number;
   radixTreeNodes: number;
@@ -12,6 +12,10 @@ export interface StreamInfo<T = Record<string, string>> {
   entriesAdded: number;
   /** Redis ≥ 7.0: the id of the first entry the stream still holds (`0-0` when empty). */
   recordedFirstEntryId: string;
+}
+
+/** Typed XINFO STREAM. */
+export interface StreamInfo<T = Record<string, string>> extends StreamCounters {
   /** Number of consumer groups (`groups` with `full: true` lists them). */
   groupCount: number;
   firstEntry: Entry<T> | null;
@@ -19,14 +23,7 @@ export interface StreamInfo<T = Record<string, string>> {
 }
 
 /** Typed XINFO STREAM FULL: every entry (up to the count asked) and every group with its PEL. */
-export interface StreamInfoFull<T = Record<string, string>> {
-  length: number;
-  radixTreeKeys: number;
-  radixTreeNodes: number;
-  lastGeneratedId: string;
-  maxDeletedEntryId: string;
-  entriesAdded: number;
-  recordedFirstEntryId: string;
+export interface StreamInfoFull<T = Record<string, string>> extends StreamCounters {
   entries: Entry<T>[];
   groups: StreamGroupFull[];
 }
@@ -82,8 +79,7 @@ function entryOf<T>(raw: unknown, decode: Decode<T>): Entry<T> | null {
   return { id, data: decode(id, fields ?? []) };
 }
 
-export function parseStreamInfo<T>(raw: unknown, decode: Decode<T>): StreamInfo<T> {
-  const map = pairs(raw);
+function countersOf(map: Map<string, unknown>): StreamCounters {
   return {
     length: num(map.get('length')),
     radixTreeKeys: num(map.get('radix-tree-keys')),
@@ -92,6 +88,13 @@ export function parseStreamInfo<T>(raw: unknown, decode: Decode<T>): StreamInfo<
     maxDeletedEntryId: str(map.get('max-deleted-entry-id')),
     entriesAdded: num(map.get('entries-added')),
     recordedFirstEntryId: str(map.get('recorded-first-entry-id')),
+  };
+}
+
+export function parseStreamInfo<T>(raw: unknown, decode: Decode<T>): StreamInfo<T> {
+  const map = pairs(raw);
+  return {
+    ...countersOf(map),
     groupCount: num(map.get('groups')),
     firstEntry: entryOf(map.get('first-entry'), decode),
     lastEntry: entryOf(map.get('last-entry'), decode),
@@ -130,13 +133,7 @@ export function parseStreamInfoFull<T>(raw: unknown, decode: Decode<T>): StreamI
     };
   });
   return {
-    length: num(map.get('length')),
-    radixTreeKeys: num(map.get('radix-tree-keys')),
-    radixTreeNodes: num(map.get('radix-tree-nodes')),
-    lastGeneratedId: str(map.get('last-generated-id')),
-    maxDeletedEntryId: str(map.get('max-deleted-entry-id')),
-    entriesAdded: num(map.get('entries-added')),
-    recordedFirstEntryId: str(map.get('recorded-first-entry-id')),
+    ...countersOf(map),
     entries: ((map.get('entries') as Raw | null) ?? []).map((e) => entryOf(e, decode)!).filter(Boolean),
     groups,
   };
