@@ -169,8 +169,11 @@ export class AuditLog {
       details: data.details as Record<string, JsonValue> | undefined,
     };
     let record: PreparedRecord = { entry, actor: data.actor, resource: data.resource, action: data.action };
-    if (this.pii) record = await this.encrypt(record, input, false);
-    return this.command('EVALSHA', () => this.writer.append(record));
+    if (this.pii) record = await this.command('HGET', () => this.encrypt(record, input, false));
+    this.client.assertOpen();
+    return this.writer.append(record).catch((error: unknown) => {
+      throw StreamkitError.is(error) ? error : new RedisCommandError({ command: 'EVALSHA', stream: this.keys.log, cause: error });
+    });
   }
 
   private subjectOf(input: RecordInput): string {

@@ -38,6 +38,8 @@ interface Pending {
   record: PreparedRecord;
   /** The canonical JSON of the record for an id and a time (built once per record version). */
   canonical?: (id: string, time: number) => string;
+  /** Its actor's and resource's index keys. */
+  indexKeys: [string, string];
   resolve(result: RecordResult): void;
   reject(error: unknown): void;
   conflicts: number;
@@ -93,7 +95,7 @@ export class ChainWriter {
 
   append(record: PreparedRecord): Promise<RecordResult> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ record, resolve, reject, conflicts: 0 });
+      this.queue.push({ record, resolve, reject, conflicts: 0, indexKeys: [this.keys.actor(record.actor), this.keys.resource(record.resource)] });
       // Let the callers of this tick queue theirs too, so they share a batch.
       if (this.queue.length === 1) queueMicrotask(() => this.pump());
     });
@@ -164,7 +166,7 @@ export class ChainWriter {
       const canonical = p.canonical(id, time);
       const hash = entryHash(this.name, seq, tip.hash, canonical);
       placed.push({ seq, id, hash });
-      keys.push(this.keys.actor(p.record.actor), this.keys.resource(p.record.resource));
+      keys.push(p.indexKeys[0], p.indexKeys[1]);
       entries.push([String(seq), id, hash, canonical, p.record.action, p.record.subject?.ref ?? '', p.record.subject?.keyId ?? '']);
       tip = { seq, hash, id };
     }
