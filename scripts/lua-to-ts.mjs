@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Turns every `name-<numberOfKeys>.lua` in a folder into `generated/<name>.ts`, so scripts ship
+// Turns every `name-<numberOfKeys>.lua` in a folder into `generated/<name>.ts` (`name-n.lua`: the
+// number of keys varies per call, `numberOfKeys: null`), so scripts ship
 // inside the JavaScript bundle (no fs reads at run time) and register with ioredis defineCommand.
 // `--@include "file.lua"` lines are replaced by the file's contents (from the `includes/` folder).
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -23,14 +24,14 @@ const out = join(dir, 'generated');
 if (!existsSync(out)) mkdirSync(out, { recursive: true });
 const names = [];
 for (const file of readdirSync(dir).sort()) {
-  const match = /^(.+)-(\d+)\.lua$/.exec(file);
+  const match = /^(.+)-(\d+|n)\.lua$/.exec(file);
   if (!match) continue;
   const [, name, keys] = match;
   const camel = name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
   const lua = expand(join(dir, file));
   const body =
     `// Generated from ${basename(file)} by scripts/lua-to-ts.mjs. Do not edit.\n` +
-    `export const ${camel} = {\n  name: ${JSON.stringify(camel)},\n  numberOfKeys: ${Number(keys)},\n` +
+    `export const ${camel} = {\n  name: ${JSON.stringify(camel)},\n  numberOfKeys: ${keys === "n" ? "null" : Number(keys)},\n` +
     `  lua: ${JSON.stringify(lua)},\n} as const;\n`;
   const target = join(out, `${camel}.ts`);
   if (!existsSync(target) || readFileSync(target, 'utf8') !== body) writeFileSync(target, body);

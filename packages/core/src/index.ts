@@ -32,7 +32,7 @@ export type { ConsumerInfo, GroupInfo, StreamCounters, StreamGroupFull, StreamIn
 export { hashTag, hashedPart, keySlot, taggedKey } from './keys.js';
 export { isCluster, isConnectionError, sleep } from './connection.js';
 export type { RedisClient } from './connection.js';
-export { runScript } from './scripts.js';
+export { defineScript, runScript } from './scripts.js';
 export type { LuaScript } from './scripts.js';
 export { pack } from './msgpack.js';
 export type { Packable } from './msgpack.js';

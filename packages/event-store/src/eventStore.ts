@@ -16,7 +16,6 @@ import { ConcurrencyError, type ExpectedVersion } from './errors.js';
 import { KeyLayout, type StreamKeys } from './keys.js';
 import { LogMerger, decodeCheckpoint, encodeCheckpoint, startCheckpoint, type LogFilter } from './log.js';
 import { appendBatch as appendScript, deleteStream as deleteScript, saveSnapshot as saveSnapshotScript } from './scripts/generated/index.js';
-import { runVariadicScript } from './scripts.js';
 import type { EventDefinitions, EventInput, EventOf, EventTypeDefinition, Metadata, RecordedEvent } from './types.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 import { Projection, type ProjectionOptions } from './projection.js';
@@ -301,7 +300,7 @@ export class EventStore<M extends EventDefinitions> {
     try {
       const redis = this.redis;
       chunks.forEach((chunk, c) => {
-        runVariadicScript<(number | string)[][]>(redis, appendScript, calls[c]!.keys, calls[c]!.args).then(
+        runScript<(number | string)[][]>(redis, appendScript, calls[c]!.keys, calls[c]!.args).then(
           (replies) => settle(chunk, replies),
           (error: unknown) => fail(chunk, error),
         );

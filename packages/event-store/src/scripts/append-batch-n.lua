@@ -1,7 +1,7 @@
 --[[
   Appends to one or more aggregate streams of one global-log partition, atomically per stream:
   concurrent appends of a partition made in the same tick share one call (a group commit).
-  The "-0" in the file name: the number of keys varies; the caller passes it.
+  The "-n" in the file name: the number of keys varies per call.
 
   KEYS[1]          the partition of the global log
   KEYS[3r-1..3r+1] for request r: its aggregate stream (entry ids 0-<version+1>, so a version
