@@ -257,6 +257,26 @@ describe.each(redisTargets())('rollups on %s', (target) => {
     expect(await series.rebuildRollups()).toMatchObject({ samples: points.length });
     expect(await rollupState(series, ctx.redis)).toEqual(before);
   });
+
+  it('closes the bucket at the epoch (timestamps below one bucket) like any other', async () => {
+    const series = createTimeSeries({ client: clientOf(), name: 'epoch', rollups: [{ bucketMs: 1_000 }, { bucketMs: 10_000 }] });
+    await series.add(1, { timestamp: 0 });
+    await series.add(2, { timestamp: 5 });
+    await series.addMany([
+      { timestamp: 1_500, value: 3 },
+      { timestamp: 12_000, value: 4 },
+    ]);
+    await series.add(5, { timestamp: 12_001 });
+    expect(await ctx.redis.xlen(series.keys.raw)).toBe(5);
+    await expectRollupsMatchRaw(series, ctx.redis, ['value']);
+    expect(await series.range(0, '+', { aggregation: 'sum', bucketMs: 10_000 })).toEqual([
+      { timestamp: 0, value: 6, values: { value: 6 } },
+      { timestamp: 10_000, value: 9, values: { value: 9 } },
+    ]);
+    const before = await rollupState(series, ctx.redis);
+    await series.rebuildRollups();
+    expect(await rollupState(series, ctx.redis)).toEqual(before);
+  });
 });
 
 describe('rollups after a Redis crash', () => {

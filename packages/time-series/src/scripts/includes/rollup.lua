@@ -40,7 +40,8 @@ local function open_text(lv)
   return table.concat(parts, " ")
 end
 
--- Writes the open bucket as a closed entry of the level stream: id "<start>-0", one field "p"
+-- Writes the open bucket as a closed entry of the level stream: id "<start>-0" ("0-1" for the
+-- bucket at the epoch), one field "p"
 -- holding "<n> s1 q1 m1 M1 f1 l1 s2 ..." (one field keeps the entry small and the reply cheap).
 -- A bucket at or below the stream's top (only possible if the stream was edited by hand) is
 -- skipped rather than failing mid-script; rebuild-rollups repairs such a level.
@@ -53,7 +54,9 @@ local function flush(lv)
     parts[i + 3] = fmt(lv.lo[k]); parts[i + 4] = fmt(lv.hi[k])
     parts[i + 5] = lv.f[k]; parts[i + 6] = lv.l[k]
   end
-  redis.call("XADD", lv.key, int_text(lv.start) .. "-0", "p", table.concat(parts, " "))
+  -- 0-0 is not a valid stream id: the bucket at the epoch is stored as 0-1.
+  local id = lv.start == 0 and "0-1" or int_text(lv.start) .. "-0"
+  redis.call("XADD", lv.key, id, "p", table.concat(parts, " "))
   lv.top = lv.start
 end
 
