@@ -1,4 +1,4 @@
-import { ConfigError, StreamId, defaultConsumerName, sleep, type Entry, type HandlerContext, type Worker } from '@streamkit/core';
+import { ConfigError, defaultConsumerName, sleep, type Entry, type HandlerContext, type Worker } from '@streamkit/core';
 import type { EventStore } from './eventStore.js';
 import type { LogFilter } from './log.js';
 
@@ -37,9 +37,9 @@ const NAME = /^[A-Za-z0-9_.:-]+$/;
  * A read-model projection over the global log, on one consumer group per partition (group
  * `proj:<name>`), so several processes can share the work and a crashed one's events are claimed.
  *
- * Delivery is at least once. Each partition keeps a checkpoint (the last event handled) next to
- * its log: an event delivered again after it was handled (a crash between the handler and the
- * ack) is skipped, so a replay does not apply an event twice. Events of one stream are handled
+ * Delivery is at least once. An event is acked as soon as its handler returns, together with the
+ * partition's checkpoint (the last event handled) in one transaction: only an event whose handler
+ * did not finish, or finished just before a crash, is handled again. Events of one stream are handled
  * in version order as long as one consumer runs the projection.
  *
  * An event whose handler still throws after `maxAttempts` is copied to the partition's
@@ -99,11 +99,6 @@ export class Projection<E> {
 
   private async handleEntry(partition: number, entry: Entry<Record<string, string>>, context: HandlerContext, attempts: number): Promise<void> {
     const store = this.store;
-    const key = this.checkpointKey(partition);
-    if (context.deliveryCount > 1) {
-      const last = await store.command('HGET', key, () => store.redis.hget(key, 'last'));
-      if (last && StreamId.compare(entry.id, last) <= 0) return; // handled before the crash, not acked
-    }
     const fields = entry.data;
     const { filter } = this.options;
     const skip = (filter?.types && !filter.types.includes(fields.t ?? '')) || (filter?.streamPrefix !== undefined && !(fields.s ?? '').startsWith(filter.streamPrefix));
@@ -122,7 +117,15 @@ export class Projection<E> {
       }
       if (!done) await this.deadLetter(partition, entry, lastError);
     }
-    await store.command('HSET', key, () => store.redis.hset(key, 'last', entry.id));
+    // Ack now, with the checkpoint, in one transaction (the worker's own ack comes later, batched):
+    // an event is redelivered only when it was not acked here, so a redelivery is never skipped.
+    // (Skipping redeliveries up to the checkpoint lost events: a consumer that claims a dead one's
+    // pending events has by then handled later ones and moved the checkpoint past them.)
+    const key = this.checkpointKey(partition);
+    const log = context.stream;
+    const results = await store.command('MULTI XACK HSET', key, () => store.redis.multi().xack(log, context.group, entry.id).hset(key, 'last', entry.id).exec());
+    const failed = results?.find(([error]) => error);
+    if (!results || failed) throw failed?.[0] ?? new Error(`projection "${this.name}": the ack of ${entry.id} was discarded`);
   }
 
   private async deadLetter(partition: number, entry: Entry<Record<string, string>>, error: unknown): Promise<void> {

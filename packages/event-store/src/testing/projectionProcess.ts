@@ -1,7 +1,9 @@
 // A projection in its own process, for the crash tests: it records every event it handles by
-// RPUSHing `<stream>:<version>` to a list, under a fixed consumer name, so a restarted process
-// takes over what the killed one had pending. The test SIGKILLs it mid-stream and starts it again.
-// Environment: ES_REDIS_URL or ES_CLUSTER_NODES (JSON [{host, port}]), ES_PREFIX, ES_PARTITIONS.
+// RPUSHing `<stream>:<version>` to a list, under a fixed consumer name (so a restarted process
+// takes over what the killed one had pending), or with ES_DEFAULT_CONSUMER=1 under the default
+// per-process name (the restarted process claims the killed one's pending events once idle).
+// The test SIGKILLs it mid-stream and starts it again.
+// Environment: ES_REDIS_URL or ES_CLUSTER_NODES (JSON [{host, port}]), ES_PREFIX, ES_PARTITIONS, ES_DEFAULT_CONSUMER.
 import { createStreamClient } from '@streamkit/core';
 import { createTestCluster, createTestRedis } from '@streamkit/testing';
 import { z } from 'zod';
@@ -14,7 +16,7 @@ const store = createEventStore({ client, events: { Counted: z.object({ n: z.numb
 
 const projection = store.projection({
   name: 'crash-test',
-  consumer: 'projector-1',
+  ...(process.env.ES_DEFAULT_CONSUMER ? { claimIdleMs: 1500 } : { consumer: 'projector-1' }),
   blockMs: 200,
   handle: async (event) => {
     await redis.rpush(`${prefix}projected`, `${event.streamName}:${event.version}`);
