@@ -59,9 +59,21 @@ export interface ConsumerInfo {
 
 type Raw = unknown[];
 
-/** `[k1, v1, k2, v2…]` → a Map. */
+/**
+ * A RESP3 map reply as ioredis hands it over with `replyMapping: 'resp3'`: a plain object (or a
+ * Map), where the default mapping and RESP2 give a flat `[k1, v1, k2, v2…]` list.
+ */
+function isMapReply(raw: unknown): raw is Record<string, unknown> | Map<unknown, unknown> {
+  return raw !== null && typeof raw === 'object' && !Array.isArray(raw) && !Buffer.isBuffer(raw);
+}
+
+/** `[k1, v1, k2, v2…]` (or a RESP3 map, see {@link isMapReply}) → a Map. */
 export function pairs(raw: unknown): Map<string, unknown> {
   const map = new Map<string, unknown>();
+  if (isMapReply(raw)) {
+    for (const [key, value] of raw instanceof Map ? raw : Object.entries(raw)) map.set(String(key), value);
+    return map;
+  }
   const list = raw as Raw;
   for (let i = 0; i + 1 < list.length; i += 2) map.set(String(list[i]), list[i + 1]);
   return map;
@@ -167,14 +179,16 @@ export function parseConsumers(raw: unknown): ConsumerInfo[] {
 
 /**
  * XREAD/XREADGROUP replies as `[key, entries]` pairs. RESP2 sends an array of pairs; RESP3 (the
- * ioredis 6 default) sends a map, which ioredis hands over as a flat `[key, entries, …]` list.
+ * ioredis 6 default) sends a map, which ioredis hands over as a flat `[key, entries, …]` list,
+ * or as an object with `replyMapping: 'resp3'`.
  */
 export function streamsReply<E>(reply: unknown): [string, E[]][] {
+  if (isMapReply(reply)) return [...pairs(reply)] as [string, E[]][];
   if (!Array.isArray(reply) || reply.length === 0) return [];
   if (Array.isArray(reply[0])) return reply as [string, E[]][];
-  const pairs: [string, E[]][] = [];
-  for (let i = 0; i + 1 < reply.length; i += 2) pairs.push([String(reply[i]), reply[i + 1] as E[]]);
-  return pairs;
+  const streams: [string, E[]][] = [];
+  for (let i = 0; i + 1 < reply.length; i += 2) streams.push([String(reply[i]), reply[i + 1] as E[]]);
+  return streams;
 }
 
 /** The entries of a single-stream XREAD/XREADGROUP reply. */
