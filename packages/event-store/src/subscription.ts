@@ -100,8 +100,12 @@ export class Subscription<E> {
       if (saved) return decodeCheckpoint(saved, this.store.partitions);
     }
     if (from === undefined || from === 'start') return startCheckpoint(this.store.partitions);
-    if (from === 'end') return decodeCheckpoint(await this.store.endCheckpoint(), this.store.partitions);
-    return decodeCheckpoint(from, this.store.partitions);
+    if (from !== 'end') return decodeCheckpoint(from, this.store.partitions);
+    // 'end' moves: save where it was now, or a restart before the first event would start past
+    // whatever was appended meanwhile.
+    const end = await this.store.endCheckpoint();
+    await this.save(end);
+    return decodeCheckpoint(end, this.store.partitions);
   }
 
   private async save(checkpoint: string): Promise<void> {

@@ -113,6 +113,21 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
     expect(resumed).toEqual([2, 3]);
   });
 
+  it("a named subscription from 'end' keeps its starting point: events appended while it was down before its first event still come", async () => {
+    await append('old', 0, 3);
+    const first: string[] = [];
+    const sub = store.subscribe({ name: 'tail', from: 'end', pollMs: 10, blockMs: 200, handler: (e) => void first.push(`${e.streamName}:${e.version}`) });
+    await sub.caughtUp;
+    await sub.stop();
+    await append('new', 0, 2);
+    const resumed: string[] = [];
+    const again = store.subscribe({ name: 'tail', from: 'end', pollMs: 10, blockMs: 200, handler: (e) => void resumed.push(`${e.streamName}:${e.version}`) });
+    await again.caughtUp;
+    await again.stop();
+    expect(first).toEqual([]);
+    expect(resumed).toEqual(['new:0', 'new:1']);
+  });
+
   it('a subscriber SIGKILLed mid-stream and restarted misses nothing', async () => {
     const streams = Array.from({ length: 8 }, (_, i) => `k-${i}`);
     const expected = new Set<string>();
