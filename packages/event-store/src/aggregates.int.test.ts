@@ -248,6 +248,29 @@ describe.each(redisTargets())('aggregates on %s', (target) => {
     expect(state.state.count).toBe(2000);
   }, 120_000);
 
+  it('CommandHandler with event ids from the command: events already in the stream are not applied twice, to the state or its snapshot', async () => {
+    const snapshots = { every: 1, schemaVersion: 'ids' };
+    const handle = CommandHandler({
+      decide: (command: { ids: string[] }) => command.ids.map((id) => ({ type: 'Counted' as const, data: { n: 5 }, id })),
+      evolve,
+      initialState,
+      snapshots,
+    });
+    const first = await handle(store, 'ids', { ids: ['a'] });
+    expect(first).toMatchObject({ nextExpectedVersion: 0, newState: { count: 1, sum: 5 } });
+    // The same command again (a retry after a lost reply): nothing is written.
+    const again = await handle(store, 'ids', { ids: ['a'] });
+    expect(again).toMatchObject({ nextExpectedVersion: 0, newState: { count: 1, sum: 5 } });
+    // One event already there, one new: only the new one counts.
+    const more = await handle(store, 'ids', { ids: ['a', 'b'] });
+    expect(more).toMatchObject({ nextExpectedVersion: 1, newState: { count: 2, sum: 10 } });
+    expect(await store.streamVersion('ids')).toBe(1);
+    const replay = await store.aggregateStream('ids', { evolve, initialState, snapshots: false });
+    const fromSnapshot = await store.aggregateStream('ids', { evolve, initialState, snapshots });
+    expect(replay.state).toEqual({ count: 2, sum: 10, name: '' });
+    expect(fromSnapshot.state).toEqual(replay.state);
+  });
+
   it('CommandHandler gives up after maxRetries and passes domain errors through', async () => {
     const handle = CommandHandler({ decide, evolve, initialState, maxRetries: 0 });
     await handle(store, 'r', { type: 'Rename', name: 'a' });

@@ -92,6 +92,17 @@ export function CommandHandler<State, Command, E extends { type: string; data: u
           expectedVersion: version === -1 ? 'no_stream' : version,
         });
         let newState = state;
+        if (result.nextExpectedVersion !== version + newEvents.length) {
+          // Some of the events were in the stream already (their ids had been appended, as by an
+          // earlier run of this command): they are in the state or after it, so do not apply them
+          // again; fold in what the stream holds after the loaded version instead.
+          let streamVersion = version;
+          for (const event of await store.readStream(streamName, { from: version + 1 })) {
+            newState = evolve(newState, event);
+            streamVersion = event.version;
+          }
+          return { newState, newEvents, nextExpectedVersion: streamVersion, createdNewStream: result.createdNewStream, attempts: attempt };
+        }
         for (const event of newEvents) newState = evolve(newState, event);
         if (snapshots && Math.floor(result.nextExpectedVersion / snapshots.every) > Math.floor(version / snapshots.every)) {
           await store
