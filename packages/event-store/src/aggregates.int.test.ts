@@ -271,6 +271,33 @@ describe.each(redisTargets())('aggregates on %s', (target) => {
     expect(fromSnapshot.state).toEqual(replay.state);
   });
 
+  it('CommandHandler catching up after a conflict notices that the stream was deleted and started again, even when it is now longer', async () => {
+    await store.appendToStream('del', [
+      { type: 'Counted', data: { n: 0 } },
+      { type: 'Counted', data: { n: 1 } },
+    ]);
+    let calls = 0;
+    const handle = CommandHandler({
+      decide: (command: Command, state: Counter) => {
+        if (calls++ === 0) {
+          // While this command is decided, another writer deletes the stream and starts a longer one.
+          void store.deleteStream('del');
+          void store.appendToStream('del', [100, 100, 100].map((n) => ({ type: 'Counted' as const, data: { n } })), { expectedVersion: 'no_stream' });
+        }
+        return decide(command, state);
+      },
+      evolve,
+      initialState,
+    });
+    const result = await handle(store, 'del', { type: 'Increment' });
+    expect(result.attempts).toBe(2);
+    const replay = await store.aggregateStream('del', { evolve, initialState, snapshots: false });
+    expect(replay.version).toBe(3);
+    expect(result.nextExpectedVersion).toBe(3);
+    expect(result.newState).toEqual(replay.state);
+    expect(replay.state).toEqual({ count: 4, sum: 303, name: '' });
+  });
+
   it('CommandHandler gives up after maxRetries and passes domain errors through', async () => {
     const handle = CommandHandler({ decide, evolve, initialState, maxRetries: 0 });
     await handle(store, 'r', { type: 'Rename', name: 'a' });

@@ -81,6 +81,7 @@ export function CommandHandler<State, Command, E extends { type: string; data: u
     });
     let state = loaded.state;
     let version = loaded.version;
+    let position = loaded.position;
     for (let attempt = 1; ; attempt++) {
       const decided = options.decide(command, state);
       const newEvents = (Array.isArray(decided) ? [...decided] : [decided]) as E[];
@@ -115,14 +116,21 @@ export function CommandHandler<State, Command, E extends { type: string; data: u
         // Another writer won. Back off first, then fold in only the events that won, and decide
         // again at once: the state is as fresh as it can be when the next append goes out.
         await sleep(Math.random() * Math.min(maxBackoffMs, 2 ** Math.min(attempt, 10)));
-        if (error.actual < version) {
-          // The stream was deleted and started again: reload it from scratch.
-          state = options.initialState();
-          version = -1;
+        // Read from the last event folded in, to check it is still there: when it is not, the
+        // stream was deleted and started again (maybe longer than before): rebuild from scratch.
+        let won = await store.readStream(streamName, { from: Math.max(version, 0) });
+        if (version >= 0) {
+          if (won[0]?.position === position) won = won.slice(1);
+          else {
+            state = options.initialState();
+            version = -1;
+            won = await store.readStream(streamName);
+          }
         }
-        for (const event of await store.readStream(streamName, { from: version + 1 })) {
+        for (const event of won) {
           state = evolve(state, event);
           version = event.version;
+          position = event.position;
         }
       }
     }

@@ -103,6 +103,8 @@ export interface AggregateResult<State> {
   streamExists: boolean;
   /** True when a snapshot was loaded. */
   fromSnapshot: boolean;
+  /** The global-log position of the last event applied (of the snapshot's, when none came after it); undefined when none. */
+  position?: string;
 }
 
 /** Options of {@link EventStore.readAll}. */
@@ -582,6 +584,8 @@ export class EventStore<M extends EventDefinitions> {
     let version = -1;
     let fromSnapshot = false;
     let snapshotVersion = -1;
+    let lastPosition: string | undefined;
+    let replayed = 0;
     if (snapshots) {
       const snap = await this.loadSnapshot<State>(keys.snapshot, snapshots);
       if (snap) {
@@ -590,11 +594,11 @@ export class EventStore<M extends EventDefinitions> {
         if (usable) {
           state = snap.state;
           version = snap.version;
+          lastPosition = snap.position;
           fromSnapshot = true;
         }
       }
     }
-    let lastPosition: string | undefined;
     const high = maxVersion === undefined ? '+' : entryId(maxVersion);
     for await (const [id, fields] of this.rawRange(keys.stream, entryId(version + 1), high, false)) {
       const event = this.decodeStreamEntry(streamName, keys.partition, keys.stream, id, fields);
@@ -602,17 +606,18 @@ export class EventStore<M extends EventDefinitions> {
       state = options.evolve(state, event);
       version = event.version;
       lastPosition = event.position;
+      replayed++;
     }
     let streamExists = version >= 0;
-    if (fromSnapshot && lastPosition === undefined) {
+    if (fromSnapshot && replayed === 0) {
       // Nothing after the snapshot: make sure the stream was not deleted since.
       streamExists = (await this.streamVersion(streamName)) >= 0;
       if (!streamExists) return { state: options.initialState(), version: -1, streamExists: false, fromSnapshot: false };
     }
-    if (snapshots && upTo === undefined && lastPosition !== undefined && version - Math.max(snapshotVersion, -1) >= snapshots.every) {
-      await this.saveSnapshot(streamName, { state, version, position: lastPosition }, snapshots).catch(() => false);
+    if (snapshots && upTo === undefined && replayed > 0 && version - Math.max(snapshotVersion, -1) >= snapshots.every) {
+      await this.saveSnapshot(streamName, { state, version, position: lastPosition! }, snapshots).catch(() => false);
     }
-    return { state, version, streamExists, fromSnapshot };
+    return { state, version, streamExists, fromSnapshot, position: lastPosition };
   }
 
   /** @internal */
