@@ -1,11 +1,13 @@
+import { createHook } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { closeTestClient, redisTargets, useRedis } from '@streamkit/testing';
 import type { Cluster, Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createStreamClient, type StreamClient } from '../client.js';
-import { ConfigError } from '../errors.js';
+import { ClientClosedError, ConfigError } from '../errors.js';
 import type { Worker } from './worker.js';
 import { gate, isBlocked, killClients, namedClient, waitFor } from './fixtures/helpers.js';
 
@@ -482,6 +484,51 @@ describe.each(redisTargets())('worker on %s', (target) => {
     await worker.stop();
     expect(seen).toEqual([0, 1]);
     expect((await group.pending()).count).toBe(0);
+  });
+
+  it('a closed client stops the worker, and no retry timer outlives it', async () => {
+    const client = createStreamClient({ redis: ctx.redis, prefix: ctx.prefix });
+    const { group } = await orders(client, 1);
+    // Timers of an hour or more, as Node itself tracks them (created, then cleared or fired).
+    const longTimers = new Set<number>();
+    const hook = createHook({
+      init: (id, type, _trigger, resource) => {
+        if (type === 'Timeout' && (resource as { _idleTimeout?: number })._idleTimeout! >= 3_600_000) longTimers.add(id);
+      },
+      destroy: (id) => longTimers.delete(id),
+    }).enable();
+    cleanup.push(async () => hook.disable());
+    const worker = track(
+      group.consume(
+        () => {
+          throw new Error('fails');
+        },
+        // A retry an hour away: left behind, it would keep the process alive that long.
+        { retry: { delayMs: 3_600_000, maxDelayMs: 3_600_000, jitter: 0 }, blockMs: 100 },
+      ),
+    );
+    const errors: unknown[] = [];
+    worker.on('error', (error) => errors.push(error));
+    await new Promise<void>((resolve) => worker.once('retried', () => setImmediate(resolve)));
+    expect(longTimers.size).toBe(1);
+    await client.close();
+    await worker.stopped;
+    expect(worker.stats()).toMatchObject({ running: false, failed: 1, retried: 1, inFlight: 0 });
+    expect(errors.some((error) => ClientClosedError.is(error))).toBe(true);
+    await new Promise((resolve) => setImmediate(resolve)); // destroy hooks run after the turn
+    expect(longTimers.size).toBe(0);
+    // Still pending, for this consumer's next start or a claim.
+    expect((await open().stream('orders').group('g').pending()).count).toBe(1);
+  });
+
+  it('stop() lets go of a signal that outlives the worker', async () => {
+    const { group } = await orders(open(), 1);
+    const controller = new AbortController();
+    const worker = track(group.consume(() => undefined, { signal: controller.signal, blockMs: 100 }));
+    await waitFor('the entry', () => worker.stats().acked === 1);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    await worker.stop();
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('rejects bad options before touching Redis', () => {

@@ -178,7 +178,7 @@ class GroupWorker<T> extends EventEmitter {
   private readonly claimIntervalMs: number;
   private readonly retry: Required<RetryOptions>;
 
-  private running = true;
+  /** Aborted by {@link halt}: the worker reads no more and retries nothing. */
   private readonly abort = new AbortController();
   /** The blocking connection of this worker, made on first use and after every cut. */
   private conn: RedisClient | undefined;
@@ -229,21 +229,24 @@ class GroupWorker<T> extends EventEmitter {
     this.deadLetterKey = options.deadLetter === undefined ? `${group.stream.key}:dead-letter` : context.key(options.deadLetter);
     context.assertOpen();
 
-    if (options.signal) {
-      if (options.signal.aborted) void this.stop();
-      else options.signal.addEventListener('abort', () => void this.stop(), { once: true });
-    }
+    const { signal } = options;
+    const onAbort = () => this.halt();
+    if (signal?.aborted) this.halt();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     // After the shared connection comes back, a reply may have been lost with it: drain first.
     const onReconnect = () => (this.needsDrain = true);
     context.redis.on('ready', onReconnect);
-    this.detach = () => context.redis.off('ready', onReconnect);
+    this.detach = () => {
+      context.redis.off('ready', onReconnect);
+      signal?.removeEventListener('abort', onAbort);
+    };
     // Connect the blocking connection while the group is checked and the pending list drained.
     this.conn = this.openConnection();
     this.ready = this.group.create({ from: options.from ?? '$' }).then(() => undefined);
     this.stopped = this.ready.then(
       () => this.run(),
       (error) => {
-        this.running = false;
+        this.halt();
         this.dropConnection();
         this.detach();
         this.report(error);
@@ -267,15 +270,25 @@ class GroupWorker<T> extends EventEmitter {
   }
 
   async stop(): Promise<void> {
-    if (this.running) {
-      this.running = false;
-      this.abort.abort();
-      // Entries waiting for a retry stay pending (and held, so the last drain leaves them alone).
-      for (const timer of this.retryTimers.values()) clearTimeout(timer);
-      this.retryTimers.clear();
-      this.wake?.();
-    }
+    this.halt();
     await this.stopped;
+  }
+
+  private get running(): boolean {
+    return !this.abort.signal.aborted;
+  }
+
+  /**
+   * Stops reading (a blocked read is cut) and retrying, for stop(), the signal, a closed client
+   * or a group that cannot be made; the run loop then settles what the worker holds.
+   */
+  private halt(): void {
+    if (!this.running) return;
+    this.abort.abort();
+    // Entries waiting for a retry stay pending (and held, so the last drain leaves them alone).
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+    this.wake?.();
   }
 
   private report(error: unknown): void {
@@ -340,7 +353,7 @@ class GroupWorker<T> extends EventEmitter {
         } catch (error) {
           if (!this.running) break;
           if (this.clientClosed()) {
-            this.running = false;
+            this.halt();
             this.report(new ClientClosedError());
             break;
           }
