@@ -17,6 +17,18 @@ describe.each(redisTargets())('audit-log faults on %s', (target) => {
     expect((await log.head()).seq).toBe(1);
   });
 
+  it('an id generated past the head by someone else (an entry added, then deleted) stops appends with ChainHeadError, writing nothing', async () => {
+    const { log } = makeLog(ctx.redis, ctx.prefix);
+    await log.record({ actor: 'user:1', action: 'read', resource: 'doc:1' });
+    const foreign = await ctx.redis.xadd(log.keys.log, `${Date.now() + 3_600_000}-0`, 'x', '1');
+    await ctx.redis.xdel(log.keys.log, foreign!);
+    await expect(log.record({ actor: 'user:1', action: 'read', resource: 'doc:1' })).rejects.toSatisfy(ChainHeadError.is);
+    expect(await ctx.redis.xlen(log.keys.log)).toBe(1);
+    expect(await ctx.redis.xlen(log.keys.actor('user:1'))).toBe(1);
+    expect(await ctx.redis.xlen(log.keys.resource('doc:1'))).toBe(1);
+    expect((await log.head()).seq).toBe(1);
+  });
+
   it('verify of a range checks only that range', async () => {
     const { log } = makeLog(ctx.redis, ctx.prefix);
     const records = [];

@@ -20,9 +20,11 @@
             {"CONFLICT", headSeq, headHash, headId} when the head moved (nothing written);
             {"DUP"} when this very batch is already in the log (a resent command);
             {"KEY", i} when entry i's subject key is not the one the writer used (nothing written);
-            the error "SK_LOG_AHEAD ..." when the log or an index holds an entry the script did
-            not write at or after a new id (nothing written).
+            the error "SK_LOG_AHEAD ..." when the log or an index holds (or held) an entry the
+            script did not write at or after a new id (nothing written).
 ]]
+--@include "compare-ids.lua"
+
 local GENESIS = "0000000000000000000000000000000000000000000000000000000000000000"
 local head = redis.call("HMGET", KEYS[2], "hash", "seq", "id")
 local current = head[1] or GENESIS
@@ -54,9 +56,24 @@ for i = 1, count do
     end
   end
 end
-local top = redis.call("XREVRANGE", KEYS[1], "+", "-", "COUNT", 1)[1]
-if top and top[1] ~= (head[3] or "") then
-  return redis.error_reply("ERR SK_LOG_AHEAD the log's newest entry " .. top[1] .. " is not the chain head " .. tostring(head[3]))
+-- The log's newest entry must be the chain head, and the log must not have generated an id at or
+-- after the first new one (an entry someone else added, then deleted): the log XADDs below, which
+-- run after the index entries are written, would fail.
+local info = redis.pcall("XINFO", "STREAM", KEYS[1])
+if info.err then
+  if not string.find(info.err, "no such key", 1, true) then return redis.error_reply(info.err) end
+else
+  local top, generated = nil, "0-0"
+  for i = 1, #info, 2 do
+    if info[i] == "last-entry" then top = info[i + 1] end
+    if info[i] == "last-generated-id" then generated = info[i + 1] end
+  end
+  if top and top[1] ~= (head[3] or "") then
+    return redis.error_reply("ERR SK_LOG_AHEAD the log's newest entry " .. top[1] .. " is not the chain head " .. tostring(head[3]))
+  end
+  if compare_ids(generated, ARGV[3]) >= 0 then
+    return redis.error_reply("ERR SK_LOG_AHEAD the log stream already generated id " .. generated .. ", at or after the new entry " .. ARGV[3])
+  end
 end
 
 -- Index entries first, undone if one is refused; then the log entries, which cannot fail now.
