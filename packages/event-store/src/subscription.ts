@@ -65,10 +65,10 @@ export class Subscription<E> {
       throw new ConfigError('subscribe: name must be a non-empty string');
     }
     if (options.from !== undefined && options.from !== 'start' && options.from !== 'end') decodeCheckpoint(options.from, store.partitions);
-    if (options.signal) {
-      if (options.signal.aborted) this.controller.abort();
-      else options.signal.addEventListener('abort', () => this.controller.abort(), { once: true });
-    }
+    const { signal } = options;
+    const onAbort = () => this.controller.abort();
+    if (signal?.aborted) this.controller.abort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     this.caughtUp = new Promise<void>((resolve, reject) => {
       this.markCaughtUp = resolve;
       this.failCaughtUp = reject;
@@ -79,6 +79,8 @@ export class Subscription<E> {
       () => this.markCaughtUp(),
       (error: unknown) => this.failCaughtUp(error),
     );
+    // A long-lived signal must not keep every subscription it ever stopped.
+    void this.done.catch(() => undefined).then(() => signal?.removeEventListener('abort', onAbort));
   }
 
   /** The checkpoint after the last event handled. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { getEventListeners, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { createStreamClient, type StreamClient } from '@streamkit/core';
 import { redisTargets, useRedis } from '@streamkit/testing';
@@ -126,6 +126,26 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
     await again.stop();
     expect(first).toEqual([]);
     expect(resumed).toEqual(['new:0', 'new:1']);
+  });
+
+  it('a subscription that ends lets go of the signal it was given', async () => {
+    const controller = new AbortController();
+    for (let i = 0; i < 5; i++) {
+      const sub = store.subscribe({ signal: controller.signal, pollMs: 10, blockMs: 200, handler: () => undefined });
+      await sub.caughtUp;
+      await sub.stop();
+    }
+    const failing = store.subscribe({
+      signal: controller.signal,
+      pollMs: 10,
+      blockMs: 200,
+      handler: () => {
+        throw new Error('boom');
+      },
+    });
+    await append('sig', 0, 1);
+    await expect(failing.done).rejects.toThrow('boom');
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
   it('a subscriber SIGKILLed mid-stream and restarted misses nothing', async () => {
