@@ -536,7 +536,7 @@ class GroupWorker<T> extends EventEmitter {
       const items = this.work.kind === 'single' ? this.takeOne() : this.take(this.count);
       let task: Promise<void> | undefined;
       try {
-        task = Array.isArray(items) ? this.handle(items) : this.runOne(items);
+        task = Array.isArray(items) ? this.runBatch(items) : this.runOne(items);
       } catch (error) {
         this.lost(items, error);
       }
@@ -559,92 +559,88 @@ class GroupWorker<T> extends EventEmitter {
     this.report(error);
   }
 
+  private contextOf(item: Item): HandlerContext {
+    return { deliveryCount: item.deliveries, consumer: this.consumer, group: this.group.name, stream: this.group.stream.key };
+  }
+
   /**
-   * {@link handle} for one entry, the hot path of `consume`: returns a promise only when there is
-   * something to wait for (an async handler, a dead-letter write).
+   * The entry to hand to the handler, or the dead-letter copy of one that must not run again
+   * (delivered too often already: a consumer crashed on it each time) or fails the schema.
    */
-  private runOne(item: Item): Promise<void> | undefined {
+  private entryOf(item: Item): Entry<T> | Promise<void> {
     if (item.deliveries > this.maxDeliveries) {
       return this.deadLetter(item, 'max-deliveries', new Error(`delivered ${item.deliveries} times (max ${this.maxDeliveries})`));
     }
     const stream = this.group.stream;
-    let entry: Entry<T>;
     try {
-      entry = { id: item.id, data: stream.codec.decode(item.id, item.fields, stream.key) };
+      return { id: item.id, data: stream.codec.decode(item.id, item.fields, stream.key) };
     } catch (error) {
       if (!DecodeError.is(error)) throw error;
       return this.deadLetter(item, 'invalid', error);
     }
-    const context: HandlerContext = { deliveryCount: item.deliveries, consumer: this.consumer, group: this.group.name, stream: stream.key };
+  }
+
+  /**
+   * Runs the handler for one entry, the hot path of `consume`: returns a promise only when there
+   * is something to wait for (an async handler, a dead-letter write).
+   */
+  private runOne(item: Item): Promise<void> | undefined {
+    const entry = this.entryOf(item);
+    if (entry instanceof Promise) return entry;
+    const context = this.contextOf(item);
     let result: unknown;
     try {
       result = (this.work.handler as Handler<T>)(entry, context);
     } catch (error) {
-      return this.failedOne(item, entry, context, error);
+      return this.failed(item, entry, context, error);
     }
     if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
       return Promise.resolve(result as PromiseLike<unknown>).then(
-        () => this.succeededOne(item, entry, context),
-        (error) => this.failedOne(item, entry, context, error),
+        () => this.succeeded(item, entry, context),
+        (error) => this.failed(item, entry, context, error),
       );
     }
-    this.succeededOne(item, entry, context);
+    this.succeeded(item, entry, context);
     return undefined;
   }
 
-  private succeededOne(item: Item, entry: Entry<T>, context: HandlerContext): void {
+  /** Runs the batch handler over items; a throw fails each of them (see {@link failed}). */
+  private async runBatch(items: Item[]): Promise<void> {
+    const entries: Entry<T>[] = [];
+    const valid: Item[] = [];
+    for (const item of items) {
+      const entry = this.entryOf(item);
+      if (entry instanceof Promise) {
+        await entry;
+      } else {
+        entries.push(entry);
+        valid.push(item);
+      }
+    }
+    if (valid.length === 0) return;
+    try {
+      await (this.work.handler as BatchHandler<T>)(entries, { ...this.where, deliveryCounts: valid.map((item) => item.deliveries) });
+    } catch (error) {
+      for (let i = 0; i < valid.length; i++) await this.failed(valid[i]!, entries[i]!, this.contextOf(valid[i]!), error);
+      return;
+    }
+    for (let i = 0; i < valid.length; i++) this.succeeded(valid[i]!, entries[i]!, this.contextOf(valid[i]!));
+  }
+
+  private succeeded(item: Item, entry: Entry<T>, context: HandlerContext): void {
     this.counters.processed++;
     if (this.listenerCount('processed') > 0) this.notify('processed', entry, context);
     this.toAck.push(item.id);
     this.scheduleAckFlush();
   }
 
-  private failedOne(item: Item, entry: Entry<T>, context: HandlerContext, error: unknown): Promise<void> | undefined {
+  /** A failed delivery: retried after the backoff, or dead-lettered after `maxDeliveries`. */
+  private failed(item: Item, entry: Entry<T>, context: HandlerContext, error: unknown): Promise<void> | undefined {
     this.counters.failed++;
     this.notify('failed', entry, error, context);
     if (item.deliveries >= this.maxDeliveries) return this.deadLetter(item, 'max-deliveries', error);
     this.scheduleRetry(item);
     return undefined;
-  }
-
-  /** Runs the handler over items; acks successes, schedules retries, dead-letters what is done trying. */
-  private async handle(items: Item[]): Promise<void> {
-    const entries: Entry<T>[] = [];
-    const valid: Item[] = [];
-    for (const item of items) {
-      if (item.deliveries > this.maxDeliveries) {
-        // Delivered too often already (a consumer crashed on it each time): do not run it again.
-        await this.deadLetter(item, 'max-deliveries', new Error(`delivered ${item.deliveries} times (max ${this.maxDeliveries})`));
-        continue;
-      }
-      try {
-        entries.push({ id: item.id, data: this.group.stream.codec.decode(item.id, item.fields, this.group.stream.key) });
-        valid.push(item);
-      } catch (error) {
-        if (!DecodeError.is(error)) throw error;
-        await this.deadLetter(item, 'invalid', error);
-      }
-    }
-    if (valid.length === 0) return;
-    try {
-      if (this.work.kind === 'single') {
-        await this.work.handler(entries[0]!, { ...this.where, deliveryCount: valid[0]!.deliveries });
-      } else {
-        await this.work.handler(entries, { ...this.where, deliveryCounts: valid.map((item) => item.deliveries) });
-      }
-    } catch (error) {
-      for (let i = 0; i < valid.length; i++) {
-        const item = valid[i]!;
-        this.counters.failed++;
-        this.notify('failed', entries[i]!, error, { ...this.where, deliveryCount: item.deliveries });
-        if (item.deliveries >= this.maxDeliveries) await this.deadLetter(item, 'max-deliveries', error);
-        else this.scheduleRetry(item);
-      }
-      return;
-    }
-    this.counters.processed += valid.length;
-    for (let i = 0; i < valid.length; i++) this.notify('processed', entries[i]!, { ...this.where, deliveryCount: valid[i]!.deliveries });
-    this.enqueueAck(valid.map((item) => item.id));
   }
 
   private scheduleRetry(item: Item): void {
