@@ -432,7 +432,8 @@ export class AuditLog {
 
   /**
    * Removes the entries recorded before `before` (an id, a time in ms or a Date), after writing a
-   * signed prune checkpoint naming the newest removed entry, so verification goes on from it.
+   * signed prune checkpoint naming the newest removed entry, so verification goes on from it
+   * (entries that land below `before` after the checkpoint was made are kept).
    * Refused with {@link LegalHoldError} under legal hold. Returns how many log entries were removed.
    */
   async prune(options: { before: IdBound }): Promise<{ removed: number; checkpoint: Checkpoint | null }> {
@@ -455,8 +456,12 @@ export class AuditLog {
           ),
         true,
       );
+      // Trim through the entry the checkpoint names, not up to `before`: a record that lands
+      // meanwhile below `before` (a bound in the future, another host's clock) is not covered by it.
+      const [ms, seq] = last[0].split('-') as [string, string];
+      const through = seq === '18446744073709551615' ? `${BigInt(ms) + 1n}-0` : `${ms}-${BigInt(seq) + 1n}`;
       const trim = async (key: string) => {
-        const reply = await runScript<number | string[]>(this.redis, guardedTrim, [this.keys.meta, key], [bound]);
+        const reply = await runScript<number | string[]>(this.redis, guardedTrim, [this.keys.meta, key], [through]);
         if (Array.isArray(reply)) throw new LegalHoldError(this.name, 'prune');
         return Number(reply);
       };

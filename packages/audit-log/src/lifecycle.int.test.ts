@@ -74,6 +74,18 @@ describe.each(redisTargets())('audit-log checkpoints, retention and erasure on %
     await expect(makeLog(ctx.redis, ctx.prefix).log.prune({ before: Date.now() })).rejects.toThrow(ConfigError);
   });
 
+  it('prune removes only the entries its checkpoint covers, even when a record lands meanwhile', async () => {
+    const { signer } = makeSigner();
+    const { log } = makeLog(ctx.redis, ctx.prefix, { signer });
+    await fill(log, 3);
+    // A second writer (its head not loaded yet) records while prune runs, with a bound past every id.
+    const { log: writer } = makeLog(ctx.redis, ctx.prefix);
+    const [{ checkpoint }, late] = await Promise.all([log.prune({ before: Date.now() + 3_600_000 }), writer.record({ actor: 'user:9', action: 'late', resource: 'doc:9' })]);
+    const kept = await log.range();
+    expect(kept.map((e) => e.seq)).toEqual(Array.from({ length: late.seq - checkpoint!.size }, (_, i) => checkpoint!.size + 1 + i));
+    expect(await log.verify()).toMatchObject({ ok: true, problems: [] });
+  });
+
   it('legal hold blocks pruning and erasure, and nothing changes', async () => {
     const { signer } = makeSigner();
     const { log } = makeLog(ctx.redis, ctx.prefix, { signer, pii: { fields: ['ip'] } });
