@@ -148,9 +148,21 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
-  it('a subscriber SIGKILLed mid-stream and restarted misses nothing', async () => {
-    const streams = Array.from({ length: 8 }, (_, i) => `k-${i}`);
-    const expected = new Set<string>();
+  /**
+   * Runs `script` in a child process, SIGKILLs it while events are written, starts it again and
+   * waits until every event was recorded in the `list` it RPUSHes `<stream>:<version>` to (and
+   * `settled` holds, when given). Returns the list, in order, and where the second process began in it.
+   */
+  const crashAndRestart = async (options: {
+    script: string;
+    list: string;
+    streams: string[];
+    expected: Set<string>;
+    warmup: number;
+    env?: Record<string, string>;
+    settled?: () => Promise<boolean>;
+  }) => {
+    const { streams, expected } = options;
     const write = async (round: number) => {
       for (const stream of streams) {
         const result = await append(stream, round * 10, 10);
@@ -163,35 +175,43 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
       ...process.env,
       ES_PREFIX: ctx.prefix,
       ES_PARTITIONS: '4',
+      ...options.env,
       ...(target.name === 'cluster' ? { ES_CLUSTER_NODES: JSON.stringify(target.startupNodes) } : { ES_REDIS_URL: target.url! }),
     };
     const start = () => {
-      const child = spawn(process.execPath, ['--conditions=@streamkit/source', '--import', 'tsx', subscriberScript], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+      const child = spawn(process.execPath, ['--conditions=@streamkit/source', '--import', 'tsx', options.script], { env, stdio: ['ignore', 'inherit', 'inherit'] });
       children.push(child);
       return child;
     };
-    const received = async () => (await ctx.redis.lrange(`${ctx.prefix}received`, 0, -1)) as string[];
+    const list = `${ctx.prefix}${options.list}`;
+    const recorded = async () => (await ctx.redis.lrange(list, 0, -1)) as string[];
 
     const first = start();
-    await until(async () => (await ctx.redis.llen(`${ctx.prefix}received`)) >= 40, 'the first subscriber to get going');
+    await until(async () => (await ctx.redis.llen(list)) >= options.warmup, 'the first process to get going');
     // More events while it runs, then the crash in the middle of the stream.
     const writing = write(2);
     first.kill('SIGKILL');
     await once(first, 'exit');
     await writing;
-    const beforeRestart = (await received()).length;
-    expect(beforeRestart).toBeLessThan(expected.size);
+    const restartedAt = (await recorded()).length;
+    expect(restartedAt).toBeLessThan(expected.size);
     await write(3);
 
     const second = start();
     await until(async () => {
-      const got = new Set(await received());
+      const got = new Set(await recorded());
       return [...expected].every((key) => got.has(key));
-    }, 'the restarted subscriber to catch up');
+    }, 'the restarted process to catch up');
+    if (options.settled) await until(options.settled, 'the restarted process to settle');
     second.kill('SIGTERM');
     await once(second, 'exit');
+    return { got: await recorded(), restartedAt };
+  };
 
-    const got = await received();
+  it('a subscriber SIGKILLed mid-stream and restarted misses nothing', async () => {
+    const streams = Array.from({ length: 8 }, (_, i) => `k-${i}`);
+    const expected = new Set<string>();
+    const { got, restartedAt } = await crashAndRestart({ script: subscriberScript, list: 'received', streams, expected, warmup: 40 });
     const missing = [...expected].filter((key) => !got.includes(key));
     expect(missing).toEqual([]);
     // at least once: a batch may come twice after the crash, but nothing outside the log appears
@@ -199,63 +219,24 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
     // and it resumed from its saved checkpoint, not from the start: at most one batch (10) came twice
     expect(got.length - expected.size).toBeLessThanOrEqual(10);
     // each stream's events arrived in version order, per process run
+    for (const run of [got.slice(0, restartedAt), got.slice(restartedAt)]) {
+      for (const stream of streams) {
+        const versions = run.filter((key) => key.startsWith(`${stream}:`)).map((key) => Number(key.split(':')[1]));
+        expect(versions).toEqual([...versions].sort((x, y) => x - y));
+        expect(new Set(versions).size).toBe(versions.length);
+      }
+    }
     const saved = await ctx.redis.get(`${ctx.prefix}es:main:sub:crash-test`);
     expect(saved).toBe(await store.endCheckpoint());
   }, 60_000);
 
-  /**
-   * Runs the projection process, SIGKILLs it while events are written, starts another one and
-   * waits until every event was projected. Returns what was projected, in order.
-   */
-  const crashProjection = async (expected: Set<string>, streams: string[], extraEnv: Record<string, string> = {}) => {
-    const write = async (round: number) => {
-      for (const stream of streams) {
-        const result = await append(stream, round * 10, 10);
-        for (let v = result.nextExpectedVersion - 9; v <= result.nextExpectedVersion; v++) expected.add(`${stream}:${v}`);
-      }
-    };
-    await write(0);
-    await write(1);
-    const env = {
-      ...process.env,
-      ES_PREFIX: ctx.prefix,
-      ES_PARTITIONS: '4',
-      ...extraEnv,
-      ...(target.name === 'cluster' ? { ES_CLUSTER_NODES: JSON.stringify(target.startupNodes) } : { ES_REDIS_URL: target.url! }),
-    };
-    const start = () => {
-      const child = spawn(process.execPath, ['--conditions=@streamkit/source', '--import', 'tsx', projectionScript], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-      children.push(child);
-      return child;
-    };
-    const projected = async () => (await ctx.redis.lrange(`${ctx.prefix}projected`, 0, -1)) as string[];
-
-    const first = start();
-    await until(async () => (await ctx.redis.llen(`${ctx.prefix}projected`)) >= 30, 'the first projection process to get going');
-    const writing = write(2);
-    first.kill('SIGKILL');
-    await once(first, 'exit');
-    await writing;
-    expect((await projected()).length).toBeLessThan(expected.size);
-    await write(3);
-
-    const second = start();
-    await until(async () => {
-      const got = new Set(await projected());
-      return [...expected].every((key) => got.has(key));
-    }, 'the restarted projection to catch up');
-    // nothing left: every group has delivered and acked everything
-    const probe = store.projection({ name: 'crash-test', handle: () => undefined });
-    await until(async () => (await probe.lag()) === 0, 'the acks');
-    second.kill('SIGTERM');
-    await once(second, 'exit');
-    return projected();
-  };
+  // nothing left: every group has delivered and acked everything
+  const projectionSettled = async () => (await store.projection({ name: 'crash-test', handle: () => undefined }).lag()) === 0;
 
   it('a projection process SIGKILLed mid-stream and restarted misses nothing', async () => {
     const streams = Array.from({ length: 8 }, (_, i) => `q-${i}`);
     const expected = new Set<string>();
-    const got = await crashProjection(expected, streams);
+    const { got } = await crashAndRestart({ script: projectionScript, list: 'projected', streams, expected, warmup: 30, settled: projectionSettled });
     expect([...expected].filter((key) => !got.includes(key))).toEqual([]);
     expect(new Set(got).size).toBe(expected.size);
     // at least once: only the events in flight at the crash (one per partition) may have run twice
@@ -272,7 +253,7 @@ describe.each(redisTargets())('subscriptions and projections on %s', (target) =>
     const expected = new Set<string>();
     // The new process reads the events appended meanwhile before the killed one's pending events
     // are idle long enough to be claimed: those must still be handled, not skipped.
-    const got = await crashProjection(expected, streams, { ES_DEFAULT_CONSUMER: '1' });
+    const { got } = await crashAndRestart({ script: projectionScript, list: 'projected', streams, expected, warmup: 30, env: { ES_DEFAULT_CONSUMER: '1' }, settled: projectionSettled });
     expect([...expected].filter((key) => !got.includes(key))).toEqual([]);
     expect(new Set(got).size).toBe(expected.size);
   }, 60_000);
