@@ -67,7 +67,13 @@ export async function startApp(options: AppOptions): Promise<App> {
     onSample: (sample) => samples.emit('sample', sample),
     onError: (error) => console.error('cpu-monitor: a sample was not written:', error instanceof Error ? error.message : error),
   });
-  const dashboard = await startDashboard({ series: recorder.series, samples, port: options.port, host: options.host });
+  let dashboard: Dashboard;
+  try {
+    dashboard = await startDashboard({ series: recorder.series, samples, port: options.port, host: options.host });
+  } catch (error) {
+    await recorder.stop(); // else its interval would keep sampling (and the process alive)
+    throw error;
+  }
   return {
     recorder,
     dashboard,

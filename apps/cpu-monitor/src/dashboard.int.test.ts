@@ -54,6 +54,37 @@ describe.each(redisTargets())('cpu-monitor on %s', (target) => {
     }
   });
 
+  it('serves many event streams at once and stops cleanly when its port is taken', async () => {
+    const client = createStreamClient({ redis: ctx.redis, prefix: ctx.prefix });
+    const app = await startApp({ client, intervalMs: 100, instance: 'many-test' });
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on('warning', onWarning);
+    const abort = new AbortController();
+    try {
+      const readers = await Promise.all(
+        Array.from({ length: 12 }, async () => (await fetch(`${app.dashboard.url}/events`, { signal: abort.signal })).body!.getReader()),
+      );
+      for (const reader of readers) {
+        let text = '';
+        while (!/^data: /m.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain('MaxListenersExceededWarning');
+
+      // A second app on the same port fails to start, and leaves no recorder running.
+      const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+      const before = timers();
+      const port = Number(new URL(app.dashboard.url).port);
+      await expect(startApp({ client, intervalMs: 100, instance: 'taken-test', port })).rejects.toThrow(/EADDRINUSE/);
+      expect(timers()).toBe(before);
+    } finally {
+      abort.abort();
+      process.off('warning', onWarning);
+      await app.stop();
+    }
+  });
+
   describe.skipIf(!hasChromium)('in headless Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {

@@ -126,6 +126,12 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { series, samples } = options;
   const streams = new Set<ServerResponse>();
+  // One listener for every open event stream (a listener each tripped the emitter's leak warning past 10 tabs).
+  const broadcast = (sample: CpuSample) => {
+    const event = `data: ${JSON.stringify(livePoint(sample))}\n\n`;
+    for (const res of streams) res.write(event);
+  };
+  samples.on('sample', broadcast);
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed');
@@ -142,13 +148,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       case '/events': {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
         res.write('retry: 2000\n\n');
-        const listener = (sample: CpuSample) => res.write(`data: ${JSON.stringify(livePoint(sample))}\n\n`);
-        samples.on('sample', listener);
         streams.add(res);
-        req.on('close', () => {
-          samples.off('sample', listener);
-          streams.delete(res);
-        });
+        req.on('close', () => streams.delete(res));
         return;
       }
       default:
@@ -165,16 +166,23 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     for (const res of streams) res.write(': keep-alive\n\n');
   }, 15_000);
   heartbeat.unref();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    clearInterval(heartbeat);
+    samples.off('sample', broadcast);
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   return {
     url: `http://${address.address}:${address.port}`,
     server,
     async close() {
       clearInterval(heartbeat);
+      samples.off('sample', broadcast);
       for (const res of streams) res.end();
       streams.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));
