@@ -1,4 +1,5 @@
 import { closeTestClient, redisTargets, testPrefix, useRedis } from '@streamkit/testing';
+import { getEventListeners } from 'node:events';
 import type { Cluster, Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -155,6 +156,22 @@ describe.each(redisTargets())('StreamClient on %s', (target) => {
       const id = await client.stream(a).add({ n: '1' });
       expect(await client.readMany({ [a]: '0', [b]: '0' }, { blockMs: 20_000 })).toEqual({ [a]: [{ id, data: { n: '1' } }], [b]: [] });
       expect(await client.readMany({ [a]: '$', [b]: '$' }, { blockMs: 50 })).toEqual({ [a]: [], [b]: [] });
+    });
+
+    it('leaves nothing behind on a signal that outlives the reads', async () => {
+      const [a, b] = names();
+      const id = await client.stream(a).add({ n: '1' });
+      const controller = new AbortController();
+      for (let i = 0; i < 5; i++) {
+        expect(await client.readMany({ [a]: '0', [b]: '0' }, { blockMs: 20_000, signal: controller.signal })).toEqual({
+          [a]: [{ id, data: { n: '1' } }],
+          [b]: [],
+        });
+      }
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+      // Signals made from it with AbortSignal.any, which Node 20 keeps for good.
+      const dependants = Object.getOwnPropertySymbols(controller.signal).find((symbol) => symbol.description === 'kDependantSignals');
+      expect((dependants && (controller.signal as unknown as Record<symbol, Set<unknown>>)[dependants]?.size) ?? 0).toBe(0);
     });
 
     it('refuses bad input before any call', async () => {

@@ -147,8 +147,13 @@ export class StreamClient implements StreamContext {
 
     // Block: one leased connection per slot group; the first with data wins, the rest are cut.
     const conns = slots.map(() => this.pool.acquire());
+    // The caller's signal cuts all through a listener removed at the end: AbortSignal.any would
+    // leave a trace on a long-lived signal per call (Node 20 never drops its dependants).
     const cutAll = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, cutAll.signal]) : cutAll.signal;
+    const cut = () => cutAll.abort();
+    if (options.signal?.aborted) cut();
+    else options.signal?.addEventListener('abort', cut, { once: true });
+    const { signal } = cutAll;
     const blockMs = options.blockMs;
     try {
       await Promise.all(
@@ -173,6 +178,8 @@ export class StreamClient implements StreamContext {
     } catch (error) {
       cutAll.abort();
       throw wrap(error);
+    } finally {
+      options.signal?.removeEventListener('abort', cut);
     }
     return result;
   }
