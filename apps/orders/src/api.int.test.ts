@@ -50,6 +50,10 @@ describe.each(redisTargets())('orders app on %s', (target) => {
     expect(bad.status).toBe(400);
     expect(bad.body.details[0].path).toBe('amount');
     expect((await call('GET', '/orders?status=lost')).status).toBe(400);
+    // ids in the path: bad encoding and ids no order can have are bad input, not server errors
+    expect(await call('GET', '/orders/%E0%A4%A')).toMatchObject({ status: 400, body: { error: 'the path is not valid percent-encoding' } });
+    expect((await call('GET', `/orders/${'x'.repeat(600)}`)).status).toBe(400);
+    expect((await call('POST', '/orders/a%20b/pay')).status).toBe(400);
 
     const o1 = await call('GET', '/orders/o1');
     expect(o1.body.order).toEqual({ order_id: 'o1', amount: 10, status: 'shipped' });

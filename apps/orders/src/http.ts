@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { ORDER_STATUSES, OrderError, type OrderStatus } from './order.js';
 import type { OrderService } from './service.js';
 
-const PlaceBody = z.object({ order_id: z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/).optional(), amount: z.number().positive() });
+const OrderId = z.string().min(1).max(100).regex(/^[A-Za-z0-9_-]+$/);
+const PlaceBody = z.object({ order_id: OrderId.optional(), amount: z.number().positive() });
 const ShipBody = z.object({ carrier: z.string().max(100).optional() }).default({});
 const CancelBody = z.object({ reason: z.string().max(500).optional() }).default({});
 
@@ -72,8 +73,17 @@ export function createOrdersHttpServer(service: OrderService): Server {
 
 async function route(service: OrderService, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  let parts: string[];
+  try {
+    parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    throw new HttpError(400, 'the path is not valid percent-encoding');
+  }
   const method = request.method ?? 'GET';
+  // An order id in the path follows the rules of the ids orders are placed with.
+  if (parts[0] === 'orders' && parts.length >= 2 && !OrderId.safeParse(parts[1]).success) {
+    throw new HttpError(400, 'an order id is 1 to 100 letters, digits, "_" or "-"');
+  }
 
   if (parts[0] === 'orders' && parts.length === 1) {
     if (method === 'POST') {
