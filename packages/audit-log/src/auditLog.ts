@@ -200,8 +200,10 @@ export class AuditLog {
   private async encrypt(record: PreparedRecord, input: RecordInput | undefined, fresh: boolean): Promise<PreparedRecord> {
     const fields = this.pii!.fields;
     const source = record.plain ?? record.entry;
+    const wholeDetails = fields.includes('details');
     const present = fields.filter((field) => {
-      if (field.startsWith('details.')) return source.details?.[field.slice(8)] !== undefined;
+      // With `details` itself listed, its keys are encrypted with it, not one by one as well.
+      if (field.startsWith('details.')) return !wholeDetails && source.details?.[field.slice(8)] !== undefined;
       return source[field as 'ip' | 'userAgent' | 'requestId' | 'details'] !== undefined;
     });
     if (present.length === 0) return record;

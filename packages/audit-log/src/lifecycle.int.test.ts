@@ -102,6 +102,20 @@ describe.each(redisTargets())('audit-log checkpoints, retention and erasure on %
     expect(await log.forgetSubject('user:0')).toBe(true);
   });
 
+  it('PII fields "details" and "details.<key>" together: the whole details is encrypted once', async () => {
+    for (const fields of [['details', 'details.email'], ['details.email', 'details']] as const) {
+      const { log } = makeLog(ctx.redis, ctx.prefix, { name: `both-${fields[0]}`, pii: { fields: [...fields] } });
+      await log.record({ actor: 'user:1', action: 'login', resource: 'app', details: { email: 'a@example.com', plan: 'pro' } });
+      const [stored] = (await ctx.redis.call('XRANGE', log.keys.log, '-', '+')) as [string, string[]][];
+      expect(fieldsOf(stored![1]).entry).not.toContain('a@example.com');
+      expect((await log.range())[0]).toMatchObject({ details: { email: 'a@example.com', plan: 'pro' } });
+      await log.forgetSubject('user:1');
+      expect((await log.range())[0]).toMatchObject({ details: ERASED, erased: ['details'] });
+      expect((await log.verify()).problems).toEqual([]);
+      await log.destroy();
+    }
+  });
+
   it('forgetSubject erases the PII of one subject; the chain still verifies', async () => {
     const { log } = makeLog(ctx.redis, ctx.prefix, { pii: { fields: ['ip', 'details.email'] } });
     await log.record({ actor: 'user:1', action: 'login', resource: 'app', ip: '192.168.1.1', details: { email: 'a@example.com', plan: 'pro' } });
