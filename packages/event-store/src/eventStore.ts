@@ -15,7 +15,8 @@ import type { z } from 'zod';
 import { ConcurrencyError, type ExpectedVersion } from './errors.js';
 import { KeyLayout, type StreamKeys } from './keys.js';
 import { LogMerger, decodeCheckpoint, encodeCheckpoint, startCheckpoint, type LogFilter } from './log.js';
-import { appendBatch as appendScript, deleteStream as deleteScript, saveSnapshot as saveSnapshotScript } from './scripts/generated/index.js';
+import { GroupCommit } from './groupCommit.js';
+import { deleteStream as deleteScript, saveSnapshot as saveSnapshotScript } from './scripts/generated/index.js';
 import type { EventDefinitions, EventInput, EventOf, EventTypeDefinition, Metadata, RecordedEvent } from './types.js';
 import { Subscription, type SubscribeOptions } from './subscription.js';
 import { Projection, type ProjectionOptions } from './projection.js';
@@ -133,18 +134,6 @@ interface TypeInfo {
 }
 
 const MAX_BATCH = 1000;
-/** Most appends, and script arguments, one group-commit call carries. */
-const GROUP_REQUESTS = 64;
-const GROUP_ARGS = 4096;
-
-/** An append waiting for the group commit of its partition. */
-interface PendingAppend {
-  keys: StreamKeys;
-  /** expected version, stream name, event count, 6 arguments per event */
-  args: string[];
-  resolve: (reply: (number | string)[]) => void;
-  reject: (error: unknown) => void;
-}
 const STORE_NAME = /^[A-Za-z0-9_.-]+$/;
 
 function checkStreamName(streamName: unknown): asserts streamName is string {
@@ -189,8 +178,7 @@ export class EventStore<M extends EventDefinitions> {
   readonly snapshotDefaults: SnapshotOptions<any> | undefined;
   private readonly types = new Map<string, TypeInfo>();
   private readonly keyCache = new Map<string, StreamKeys>();
-  private readonly queues = new Map<number, PendingAppend[]>();
-  private flushScheduled = false;
+  private readonly appends = new GroupCommit(() => this.redis);
   /** Mergers of recent readAll calls, by the checkpoint they stopped at: paging on reuses their read-ahead. */
   private readonly readAllCache = new Map<string, LogMerger<M>>();
 
@@ -246,70 +234,6 @@ export class EventStore<M extends EventDefinitions> {
     if (this.keyCache.size >= 10_000) this.keyCache.clear();
     this.keyCache.set(streamName, full);
     return full;
-  }
-
-  /**
-   * Queues an append for the group commit of its partition: the appends of one partition made
-   * in the same tick of the event loop go to Redis in one script call, each still atomic.
-   */
-  private submit(keys: StreamKeys, args: string[]): Promise<(number | string)[]> {
-    this.client.assertOpen();
-    return new Promise((resolve, reject) => {
-      let queue = this.queues.get(keys.partition);
-      if (!queue) this.queues.set(keys.partition, (queue = []));
-      queue.push({ keys, args, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const queues = [...this.queues.values()];
-    this.queues.clear();
-    const chunks: PendingAppend[][] = [];
-    for (const queue of queues) {
-      let i = 0;
-      while (i < queue.length) {
-        const chunk: PendingAppend[] = [];
-        let size = 0;
-        while (i < queue.length && chunk.length < GROUP_REQUESTS && (chunk.length === 0 || size + queue[i]!.args.length <= GROUP_ARGS)) {
-          size += queue[i]!.args.length;
-          chunk.push(queue[i++]!);
-        }
-        chunks.push(chunk);
-      }
-    }
-    const calls = chunks.map((chunk) => {
-      const keys = [chunk[0]!.keys.log];
-      const args = [String(chunk.length)];
-      for (const request of chunk) {
-        keys.push(request.keys.stream, request.keys.version, request.keys.ids);
-        for (const arg of request.args) args.push(arg);
-      }
-      return { keys, args };
-    });
-    const fail = (chunk: PendingAppend[], error: unknown) => {
-      for (const request of chunk) {
-        request.reject(StreamkitError.is(error) ? error : new RedisCommandError({ command: 'EVALSHA appendBatch', stream: request.keys.stream, cause: error }));
-      }
-    };
-    const settle = (chunk: PendingAppend[], replies: (number | string)[][]) => {
-      for (let k = 0; k < chunk.length; k++) chunk[k]!.resolve(replies[k]!);
-    };
-    try {
-      const redis = this.redis;
-      chunks.forEach((chunk, c) => {
-        runScript<(number | string)[][]>(redis, appendScript, calls[c]!.keys, calls[c]!.args).then(
-          (replies) => settle(chunk, replies),
-          (error: unknown) => fail(chunk, error),
-        );
-      });
-    } catch (error) {
-      chunks.forEach((chunk) => fail(chunk, error));
-    }
   }
 
   /** @internal */
@@ -393,7 +317,8 @@ export class EventStore<M extends EventDefinitions> {
     const args: string[] = [expectedArg, streamName, String(events.length)];
     for (let i = 0; i < events.length; i++) this.encodeEvent(streamName, events[i], i, seen, args);
     const keys = this.streamKeys(streamName);
-    const reply = await this.submit(keys, args);
+    this.client.assertOpen();
+    const reply = await this.appends.submit(keys, args);
     if (Number(reply[0]) === 0) throw new ConcurrencyError({ streamName, expected, actual: Number(reply[1]) });
     return {
       nextExpectedVersion: Number(reply[1]),
