@@ -6,12 +6,14 @@ import { createStreamClient } from './client.js';
 
 /**
  * The reply shapes a user's client may hand over: RESP2 (arrays of pairs), RESP3 with ioredis's
- * default mapping (maps as flat lists) and RESP3 with `replyMapping: 'resp3'` (maps as objects).
+ * default mapping (maps as flat lists), RESP3 with `replyMapping: 'resp3'` (maps as objects), and
+ * `stringNumbers` (integer replies as strings).
  */
-const shapes: { name: string; options: Pick<RedisOptions, 'protocol' | 'replyMapping'> }[] = [
+const shapes: { name: string; options: Pick<RedisOptions, 'protocol' | 'replyMapping' | 'stringNumbers'> }[] = [
   { name: 'RESP2', options: { protocol: 2 } },
   { name: 'RESP3', options: { protocol: 3 } },
   { name: "RESP3 with replyMapping 'resp3'", options: { protocol: 3, replyMapping: 'resp3' } },
+  { name: 'stringNumbers', options: { stringNumbers: true } },
 ];
 
 function connect(target: RedisTarget, options: RedisOptions): Redis | Cluster {
@@ -69,5 +71,17 @@ describe.each(redisTargets())('reply shapes on %s', (target) => {
     await worker.stop();
     expect(seen).toEqual([1, 2]);
     expect((await group.pending()).count).toBe(0);
+
+    // Counts are numbers and yes/no answers booleans, whatever the client makes of integer replies.
+    expect(await orders.length()).toBe(2);
+    expect(await orders.exists()).toBe(true);
+    expect(await group.ack(ids[0]!)).toBe(0);
+    expect(await group.createConsumer('d')).toBe(true);
+    expect(await group.deleteConsumer('d')).toBe(0);
+    expect(await orders.delete(ids[0]!)).toBe(1);
+    expect(await orders.trim({ maxLen: 0 })).toBe(1);
+    expect(await group.destroy()).toBe(true);
+    expect(await orders.destroy()).toBe(true);
+    expect(await orders.exists()).toBe(false);
   });
 });

@@ -455,32 +455,32 @@ export class Stream<T = Record<string, string>, TInput = T> {
   }
 
   /** XLEN: the number of entries. */
-  length(): Promise<number> {
-    return this.command('XLEN', () => this.redis.xlen(this.key));
+  async length(): Promise<number> {
+    return Number(await this.command('XLEN', () => this.redis.xlen(this.key)));
   }
 
   /** True when the stream key exists. */
   async exists(): Promise<boolean> {
-    return (await this.command('EXISTS', () => this.redis.exists(this.key))) === 1;
+    return Number(await this.command('EXISTS', () => this.redis.exists(this.key))) === 1;
   }
 
   /** XDEL: removes entries by id; returns how many existed. */
   async delete(...ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const valid = ids.map((id) => StreamId.from(id));
-    return this.command('XDEL', () => this.redis.call('XDEL', [this.key, ...valid]) as Promise<number>);
+    return Number(await this.command('XDEL', () => this.redis.call('XDEL', [this.key, ...valid])));
   }
 
   /** XTRIM by `maxLen` or `minId`; returns how many entries were removed. */
   async trim(options: TrimOptions): Promise<number> {
     const args = trimArguments(options, this.key);
     if (args.length === 0) throw new ConfigError(`stream "${this.key}": trim needs maxLen or minId`);
-    return this.command('XTRIM', () => this.redis.call('XTRIM', [this.key, ...args]) as Promise<number>);
+    return Number(await this.command('XTRIM', () => this.redis.call('XTRIM', [this.key, ...args])));
   }
 
   /** Deletes the whole stream key (entries and groups). Returns true when it existed. */
   async destroy(): Promise<boolean> {
-    return (await this.command('DEL', () => this.redis.del(this.key))) === 1;
+    return Number(await this.command('DEL', () => this.redis.del(this.key))) === 1;
   }
 
   /** Typed XINFO STREAM; `full: true` for XINFO STREAM FULL (entries up to `count`, default 10, and group details). */

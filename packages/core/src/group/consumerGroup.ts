@@ -121,7 +121,7 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
 
   /** XGROUP DESTROY: removes the group and its pending list. True when it existed. */
   async destroy(): Promise<boolean> {
-    return (await this.command('XGROUP DESTROY', () => this.redis.call('XGROUP', ['DESTROY', this.stream.key, this.name]))) === 1;
+    return Number(await this.command('XGROUP DESTROY', () => this.redis.call('XGROUP', ['DESTROY', this.stream.key, this.name]))) === 1;
   }
 
   /** XGROUP SETID: moves the group's last-delivered id (`$`, `0` or an id). */
@@ -134,12 +134,12 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
 
   /** XGROUP CREATECONSUMER. True when it was created. */
   async createConsumer(consumer: string): Promise<boolean> {
-    return (await this.command('XGROUP CREATECONSUMER', () => this.redis.call('XGROUP', ['CREATECONSUMER', this.stream.key, this.name, consumer]))) === 1;
+    return Number(await this.command('XGROUP CREATECONSUMER', () => this.redis.call('XGROUP', ['CREATECONSUMER', this.stream.key, this.name, consumer]))) === 1;
   }
 
   /** XGROUP DELCONSUMER; returns how many entries it still had pending (they are dropped from the pending list). */
-  deleteConsumer(consumer: string): Promise<number> {
-    return this.command('XGROUP DELCONSUMER', () => this.redis.call('XGROUP', ['DELCONSUMER', this.stream.key, this.name, consumer]) as Promise<number>);
+  async deleteConsumer(consumer: string): Promise<number> {
+    return Number(await this.command('XGROUP DELCONSUMER', () => this.redis.call('XGROUP', ['DELCONSUMER', this.stream.key, this.name, consumer])));
   }
 
   /** Typed XINFO CONSUMERS of this group. */
@@ -211,12 +211,12 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
   async ack(...ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     const valid = ids.map((id) => StreamId.from(id));
-    return this.command('XACK', () => this.redis.call('XACK', [this.stream.key, this.name, ...valid]) as Promise<number>);
+    return Number(await this.command('XACK', () => this.redis.call('XACK', [this.stream.key, this.name, ...valid])));
   }
 
   /** @internal XACK of ids that came from Redis (not validated again). */
-  ackRaw(ids: readonly string[]): Promise<number> {
-    return this.command('XACK', () => this.redis.call('XACK', [this.stream.key, this.name, ...ids]) as Promise<number>);
+  async ackRaw(ids: readonly string[]): Promise<number> {
+    return Number(await this.command('XACK', () => this.redis.call('XACK', [this.stream.key, this.name, ...ids])));
   }
 
   /** The XPENDING summary: how many entries are pending, their id range, and per consumer. */
