@@ -1,4 +1,4 @@
-import { createStreamClient, keySlot, ValidationError, type StreamClient } from '@streamkit/core';
+import { createStreamClient, DecodeError, keySlot, ValidationError, type StreamClient } from '@streamkit/core';
 import { redisTargets, useRedis } from '@streamkit/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -204,6 +204,20 @@ describe.each(redisTargets())('event store on %s', (target) => {
     expect(await keysInRedis()).toEqual(before);
     expect(await lengths()).toEqual(lengthsBefore);
     expect(await store.streamVersion('v')).toBe(0);
+  });
+
+  it('reads an entry whose stored metadata is not JSON as a DecodeError naming the entry', async () => {
+    const { positions } = await store.appendToStream('m', [{ type: 'Counted', data: { n: 1 }, metadata: { by: 'me' } }]);
+    const p = partitionOf('m', 4);
+    // Damage the stored metadata in the stream and in the log (as a foreign writer could).
+    await ctx.redis.xadd(`${ctx.prefix}{es:main:p${p}}:s:m`, '0-2', 'id', 'x', 't', 'Counted', 'd', '{"n":2}', 'm', '{oops', 'g', positions[0]!);
+    await ctx.redis.xadd(`${ctx.prefix}{es:main:p${p}}:log`, '*', 's', 'm', 'v', '1', 'id', 'x', 't', 'Counted', 'd', '{"n":2}', 'm', '{oops');
+    const fromStream = await store.readStream('m').catch((error: unknown) => error);
+    expect(DecodeError.is(fromStream)).toBe(true);
+    expect(fromStream).toMatchObject({ entryId: '0-2' });
+    expect(String((fromStream as Error).message)).toContain('metadata');
+    const fromLog = await store.readAll().catch((error: unknown) => error);
+    expect(DecodeError.is(fromLog)).toBe(true);
   });
 
   it('aggregates a stream, up to a version, a position or a time', async () => {

@@ -359,35 +359,31 @@ export class EventStore<M extends EventDefinitions> {
   /** @internal An aggregate-stream entry as a recorded event. */
   decodeStreamEntry(streamName: string, partition: number, key: string, id: string, fields: readonly string[]): RecordedEvent<EventOf<M>> {
     const record = fieldsToRecord(fields);
-    const { type, data } = this.decodeData(record, { stream: key, entryId: id });
-    const position = record.g ?? '0-0';
-    return {
-      type,
-      data,
-      metadata: record.m === undefined ? undefined : (JSON.parse(record.m) as Metadata),
-      id: record.id ?? '',
-      streamName,
-      version: versionOfEntry(id),
-      position,
-      partition,
-      recordedAt: new Date(StreamId.toTime(position)),
-    } as RecordedEvent<EventOf<M>>;
+    return this.recorded(record, key, id, { streamName, version: versionOfEntry(id), position: record.g ?? '0-0', partition });
   }
 
   /** @internal A global-log entry as a recorded event. */
   decodeLogEntry(partition: number, key: string, id: string, record: Record<string, string>): RecordedEvent<EventOf<M>> {
-    const { type, data } = this.decodeData(record, { stream: key, entryId: id });
-    return {
-      type,
-      data,
-      metadata: record.m === undefined ? undefined : (JSON.parse(record.m) as Metadata),
-      id: record.id ?? '',
-      streamName: record.s ?? '',
-      version: Number(record.v),
-      position: id,
-      partition,
-      recordedAt: new Date(StreamId.toTime(id)),
-    } as RecordedEvent<EventOf<M>>;
+    return this.recorded(record, key, id, { streamName: record.s ?? '', version: Number(record.v), position: id, partition });
+  }
+
+  /** A stored event (of an aggregate stream or the global log) with where it is recorded. */
+  private recorded(
+    record: Record<string, string>,
+    key: string,
+    entryId: string,
+    at: { streamName: string; version: number; position: string; partition: number },
+  ): RecordedEvent<EventOf<M>> {
+    const { type, data } = this.decodeData(record, { stream: key, entryId });
+    let metadata: Metadata | undefined;
+    if (record.m !== undefined) {
+      try {
+        metadata = JSON.parse(record.m) as Metadata;
+      } catch (error) {
+        throw new DecodeError({ stream: key, entryId, issues: [{ path: ['metadata'], message: 'stored metadata is not JSON' }], fields: record, cause: error });
+      }
+    }
+    return { type, data, metadata, id: record.id ?? '', ...at, recordedAt: new Date(StreamId.toTime(at.position)) } as RecordedEvent<EventOf<M>>;
   }
 
   /**
