@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type { z } from 'zod';
 import type { Entry, FlatFields } from './codec.js';
-import { AbortedError, BlockingPool, blockingCall, isCluster, type RedisClient } from './connection.js';
+import { BlockingPool, isCluster, type RedisClient } from './connection.js';
 import { ClientClosedError, ConfigError, RedisCommandError, StreamkitError } from './errors.js';
 import { streamsReply } from './info.js';
 import { keySlot } from './keys.js';
@@ -146,7 +146,6 @@ export class StreamClient implements StreamContext {
     }
 
     // Block: one leased connection per slot group; the first with data wins, the rest are cut.
-    const conns = slots.map(() => this.pool.acquire());
     // The caller's signal cuts all through a listener removed at the end: AbortSignal.any would
     // leave a trace on a long-lived signal per call (Node 20 never drops its dependants).
     const cutAll = new AbortController();
@@ -157,21 +156,11 @@ export class StreamClient implements StreamContext {
     const blockMs = options.blockMs;
     try {
       await Promise.all(
-        slots.map(async (group, i) => {
-          const conn = conns[i]!;
-          try {
-            const reply = await blockingCall(conn, group[0]![1], (c) => c.call('XREAD', argsOf(group, blockMs)) as Promise<XReadReply>, {
-              blockMs,
-              signal,
-            });
-            this.pool.release(conn);
-            if (reply && reply.length > 0) {
-              merge(reply);
-              cutAll.abort();
-            }
-          } catch (error) {
-            this.pool.discard(conn);
-            if (!(error instanceof AbortedError)) throw error;
+        slots.map(async (group) => {
+          const reply = await this.pool.call(group[0]![1], (c) => c.call('XREAD', argsOf(group, blockMs)) as Promise<XReadReply>, { blockMs, signal });
+          if (reply && reply.length > 0) {
+            merge(reply);
+            cutAll.abort();
           }
         }),
       );

@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { ClientClosedError } from './errors.js';
 import { keySlot } from './keys.js';
 
 /** An ioredis standalone client or cluster client. */
@@ -82,6 +83,26 @@ export class BlockingPool {
     const at = this.idle.indexOf(conn);
     if (at !== -1) this.idle.splice(at, 1);
     closeQuietly(conn);
+  }
+
+  /**
+   * Runs one blocking command ({@link blockingCall}) on a leased connection: it goes back to the
+   * pool after a reply and is discarded after anything else (a cut command may still get one).
+   * `undefined` when the signal aborted it; {@link ClientClosedError} when the pool was closed
+   * under it.
+   */
+  async call<R>(key: string, send: (conn: RedisClient) => Promise<R>, options: { blockMs: number; signal?: AbortSignal | undefined }): Promise<R | undefined> {
+    const conn = this.acquire();
+    try {
+      const reply = await blockingCall(conn, key, send, options);
+      this.release(conn);
+      return reply;
+    } catch (error) {
+      this.discard(conn);
+      if (error instanceof AbortedError) return undefined;
+      if (this.closed) throw new ClientClosedError();
+      throw error;
+    }
   }
 
   /** A connection owned by the caller (for a tail or a worker) but closed with the pool. */

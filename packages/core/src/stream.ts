@@ -362,23 +362,13 @@ export class Stream<T = Record<string, string>, TInput = T> {
       const raw = await this.command('XREAD', () => this.redis.call('XREAD', [...args, 'STREAMS', this.key, after]) as Promise<[string, RawEntry[]][] | null>);
       return this.decodeEntries(singleStreamReply<RawEntry>(raw), options.onInvalid);
     }
-    args.push('BLOCK', positiveInt(options.blockMs, 'blockMs', this.key, true), 'STREAMS', this.key, after);
+    const blockMs = positiveInt(options.blockMs, 'blockMs', this.key, true);
+    args.push('BLOCK', blockMs, 'STREAMS', this.key, after);
     this.context.assertOpen();
-    const pool = this.context.pool;
-    const conn = pool.acquire();
-    try {
-      const raw = await blockingCall(conn, this.key, (c) => c.call('XREAD', args) as Promise<[string, RawEntry[]][] | null>, {
-        blockMs: options.blockMs,
-        signal: options.signal,
-      });
-      pool.release(conn);
-      return this.decodeEntries(singleStreamReply<RawEntry>(raw), options.onInvalid);
-    } catch (error) {
-      pool.discard(conn);
-      if (error instanceof AbortedError) return [];
-      this.context.assertOpen(); // closed while blocking: ClientClosedError rather than a connection error
-      throw StreamkitError.is(error) ? error : new RedisCommandError({ command: 'XREAD', stream: this.key, cause: error });
-    }
+    const raw = await this.command('XREAD', () =>
+      this.context.pool.call(this.key, (c) => c.call('XREAD', args) as Promise<[string, RawEntry[]][] | null>, { blockMs, signal: options.signal }),
+    );
+    return this.decodeEntries(singleStreamReply<RawEntry>(raw), options.onInvalid);
   }
 
   /** The id of the newest entry, or `0-0` for an empty or missing stream. */

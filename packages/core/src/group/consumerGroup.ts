@@ -1,5 +1,4 @@
 import type { Entry, FlatFields } from '../codec.js';
-import { AbortedError, blockingCall } from '../connection.js';
 import { ConfigError, RedisCommandError, StreamkitError } from '../errors.js';
 import { singleStreamReply, type ConsumerInfo, type GroupInfo } from '../info.js';
 import type { DecodeOptions, OnInvalid, Stream } from '../stream.js';
@@ -171,22 +170,13 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
       return singleStreamReply<RawGroupEntry>(reply);
     }
     this.stream.context.assertOpen();
-    const pool = this.stream.context.pool;
-    const conn = pool.acquire();
-    try {
-      const reply = await blockingCall(conn, this.stream.key, (c) => c.call('XREADGROUP', args) as Promise<Reply>, {
+    const reply = await this.command('XREADGROUP', () =>
+      this.stream.context.pool.call(this.stream.key, (c) => c.call('XREADGROUP', args) as Promise<Reply>, {
         blockMs: options.blockMs!,
         signal: options.signal,
-      });
-      pool.release(conn);
-      return singleStreamReply<RawGroupEntry>(reply);
-    } catch (error) {
-      // A cut or failed blocking command may still get a reply: never reuse its connection.
-      pool.discard(conn);
-      if (error instanceof AbortedError) return [];
-      this.stream.context.assertOpen();
-      throw StreamkitError.is(error) ? error : new RedisCommandError({ command: 'XREADGROUP', stream: this.stream.key, cause: error });
-    }
+      }),
+    );
+    return singleStreamReply<RawGroupEntry>(reply);
   }
 
   /** Splits raw group entries into decoded entries and ids whose data is gone, acking the latter. */
