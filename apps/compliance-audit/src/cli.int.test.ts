@@ -81,6 +81,8 @@ describe.each(redisTargets())('compliance-audit CLI on %s', (target) => {
     expect(bad.io.errors()).toContain('ip:');
     expect((await cli(['export', '--format', 'xml'])).code).toBe(2);
     expect((await cli(['frobnicate'])).code).toBe(2);
+    expect((await cli(['activity', 'user:1', '--limit', 'ten'])).code).toBe(2);
+    expect((await cli(['verify', '--name', 'not a name'])).code).toBe(2);
     expect(await ctx.redis.exists(`${ctx.prefix}{audit:compliance}:log`)).toBe(0);
   });
 

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
-import { createStreamClient, StreamkitError, ValidationError, type StreamClient } from '@streamkit/core';
+import { ConfigError, createStreamClient, StreamkitError, ValidationError, type StreamClient } from '@streamkit/core';
 import { createAuditLog, type AuditEntry, type AuditLog, type Checkpoint, type QueryOptions, type VerifyProblem } from '@streamkit/audit-log';
 import { ProgressBar, type ProgressTarget } from './progress.js';
 
@@ -145,7 +145,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     const log = createAuditLog({ client, name: values.name ?? 'compliance', signer, verifyKeys });
     return await dispatch(command, rest, values, log, io, out, err);
   } catch (error) {
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || ConfigError.is(error)) {
       err(error.message);
       return 2;
     }
