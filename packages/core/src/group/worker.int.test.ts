@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { createStreamClient, type StreamClient } from '../client.js';
 import { ClientClosedError, ConfigError } from '../errors.js';
 import type { Worker } from './worker.js';
+import { recordCommands } from '../testHelpers.js';
 import { gate, isBlocked, killClients, namedClient, waitFor } from './fixtures/helpers.js';
 
 const schema = z.object({ n: z.number() });
@@ -519,6 +520,35 @@ describe.each(redisTargets())('worker on %s', (target) => {
     expect(longTimers.size).toBe(0);
     // Still pending, for this consumer's next start or a claim.
     expect((await open().stream('orders').group('g').pending()).count).toBe(1);
+  });
+
+  it('an XACK that Redis refuses is not retried: sent once, reported, and stop() does not wait on it', async () => {
+    const { stream, group } = await orders(open(), 1);
+    const hold = gate();
+    cleanup.push(async () => hold.open());
+    let started = false;
+    const worker = track(
+      group.consume(
+        async () => {
+          started = true;
+          await hold.promise;
+        },
+        { blockMs: 100 },
+      ),
+    );
+    const errors: unknown[] = [];
+    worker.on('error', (error) => errors.push(error));
+    await waitFor('the handler', () => started);
+    // The stream turns into a string under the running handler: its XACK gets WRONGTYPE.
+    await stream.destroy();
+    await ctx.redis.set(stream.key, 'not a stream');
+    const acks = recordCommands(ctx.redis);
+    cleanup.push(async () => acks.stop());
+    hold.open();
+    await waitFor('the refused XACK reported', () => errors.some((error) => String(error).includes('XACK') && String(error).includes('WRONGTYPE')));
+    await worker.stop();
+    expect(acks.names().filter((name) => name === 'XACK')).toHaveLength(1);
+    expect(worker.stats()).toMatchObject({ processed: 1, acked: 0, running: false });
   });
 
   it('stop() lets go of a signal that outlives the worker', async () => {

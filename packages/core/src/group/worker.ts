@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Entry, FlatFields } from '../codec.js';
-import { AbortedError, BlockingCutError, blockingCall, sleep, type RedisClient } from '../connection.js';
+import { AbortedError, BlockingCutError, blockingCall, isConnectionError, sleep, type RedisClient } from '../connection.js';
 import { singleStreamReply } from '../info.js';
-import { ClientClosedError, ConfigError, DecodeError, StreamkitError } from '../errors.js';
+import { ClientClosedError, ConfigError, DecodeError } from '../errors.js';
 import type { ConsumerGroup, RawGroupEntry } from './consumerGroup.js';
 
 /** What a handler gets besides the entry. */
@@ -748,7 +748,7 @@ class GroupWorker<T> extends EventEmitter {
     this.ackFlush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAcks(false));
   }
 
-  /** Sends the collected acks in one XACK, retrying through connection trouble. */
+  /** Sends the collected acks in one XACK, retrying through connection trouble (only that: a refusal stays one). */
   private async flushAcks(final: boolean): Promise<void> {
     if (final && this.ackFlush) await this.ackFlush.catch(() => undefined);
     for (let attempt = 0; this.toAck.length > 0; attempt++) {
@@ -761,7 +761,7 @@ class GroupWorker<T> extends EventEmitter {
         attempt = -1;
       } catch (error) {
         this.toAck.unshift(...ids);
-        if (!StreamkitError.is(error) || this.clientClosed() || attempt >= (final ? 20 : 50)) {
+        if (!isConnectionError(error) || this.clientClosed() || attempt >= (final ? 20 : 50)) {
           // They stay pending: handled again after a drain or a claim, which at-least-once allows.
           this.report(error);
           for (const id of this.toAck.splice(0)) this.held.delete(id);
