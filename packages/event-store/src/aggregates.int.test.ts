@@ -110,6 +110,29 @@ describe.each(redisTargets())('aggregates on %s', (target) => {
     expect(await store.aggregateStream('c', { evolve, initialState, snapshots })).toEqual({ state: initialState(), version: -1, streamExists: false, fromSnapshot: false });
   });
 
+  it('does not use a snapshot of a stream that was deleted and started again (as a read racing the delete sees it)', async () => {
+    const snapshots = { every: 2, schemaVersion: 1 };
+    const snapKey = `${ctx.prefix}{es:main:p${partitionOf('d', 4)}}:snap:d`;
+    await store.appendToStream('d', counted(0, 3));
+    await store.aggregateStream('d', { evolve, initialState, snapshots });
+    const stale = await ctx.redis.hgetall(snapKey);
+    expect(stale.v).toBe('2');
+    for (const length of [5, 1]) {
+      await store.deleteStream('d');
+      await store.appendToStream('d', counted(100, length), { expectedVersion: 'no_stream' });
+      // What a reader that loaded the snapshot just before the delete holds:
+      await ctx.redis.hset(snapKey, stale);
+      const result = await store.aggregateStream('d', { evolve, initialState, snapshots });
+      const replay = await store.aggregateStream('d', { evolve, initialState, snapshots: false });
+      expect(result.state).toEqual(replay.state);
+      expect(result).toMatchObject({ version: length - 1, fromSnapshot: false, streamExists: true });
+    }
+    // deleted, and the stale snapshot read: no stream
+    await store.deleteStream('d');
+    await ctx.redis.hset(snapKey, stale);
+    expect(await store.aggregateStream('d', { evolve, initialState, snapshots })).toMatchObject({ state: initialState(), version: -1, streamExists: false });
+  });
+
   it('upcasts events stored in an old shape, with the same state as a replay of new-shape events', async () => {
     const v1 = createEventStore({ client, events: { Paid: z.object({ order: z.string(), amount_cents: z.number().int() }) }, partitions: 4 });
     await v1.appendToStream('p', [

@@ -521,7 +521,16 @@ export class EventStore<M extends EventDefinitions> {
       }
     }
     const high = maxVersion === undefined ? '+' : entryId(maxVersion);
-    for await (const [id, fields] of this.rawRange(keys.stream, entryId(version + 1), high, false)) {
+    // From a snapshot, the range starts at the snapshot's own event, read again to check that it is
+    // still there with the same global position: otherwise the stream was deleted (and maybe
+    // started again) after the snapshot was read, and the snapshot is not the stream's.
+    let snapshotChecked = !fromSnapshot;
+    for await (const [id, fields] of this.rawRange(keys.stream, entryId(fromSnapshot ? version : version + 1), high, false)) {
+      if (!snapshotChecked) {
+        if (id !== entryId(version) || fieldsToRecord(fields).g !== lastPosition) break;
+        snapshotChecked = true;
+        continue;
+      }
       const event = this.decodeStreamEntry(streamName, keys.partition, keys.stream, id, fields);
       if (maxPosition !== undefined && StreamId.compare(event.position, maxPosition) > 0) break;
       state = options.evolve(state, event);
@@ -529,12 +538,8 @@ export class EventStore<M extends EventDefinitions> {
       lastPosition = event.position;
       replayed++;
     }
-    let streamExists = version >= 0;
-    if (fromSnapshot && replayed === 0) {
-      // Nothing after the snapshot: make sure the stream was not deleted since.
-      streamExists = (await this.streamVersion(streamName)) >= 0;
-      if (!streamExists) return { state: options.initialState(), version: -1, streamExists: false, fromSnapshot: false };
-    }
+    if (!snapshotChecked) return this.aggregateStream(streamName, { ...options, snapshots: false });
+    const streamExists = version >= 0;
     if (snapshots && upTo === undefined && replayed > 0 && version - Math.max(snapshotVersion, -1) >= snapshots.every) {
       await this.saveSnapshot(streamName, { state, version, position: lastPosition! }, snapshots).catch(() => false);
     }
