@@ -254,6 +254,13 @@ describe.each(redisTargets())('consumer group API on %s', (target) => {
       await expect(group.read({ consumer: 'c', blockMs: -5 })).rejects.toBeInstanceOf(ConfigError);
       await expect(group.setId('x-y')).rejects.toBeInstanceOf(InvalidStreamIdError);
       await expect(group.create({ entriesRead: -1 })).rejects.toBeInstanceOf(ConfigError);
+      // COUNT 0 or below would be "no limit" to Redis: every entry delivered at once.
+      for (const count of [0, -1, 1.5]) await expect(group.read({ consumer: 'c', count })).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.read({ consumer: '' })).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.pendingEntries({ count: 0 })).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.autoClaim('c', 0, { count: 0 })).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.autoClaim('', 0)).rejects.toBeInstanceOf(ConfigError);
+      await expect(group.claim('', 0, ['1-1'])).rejects.toBeInstanceOf(ConfigError);
     } finally {
       calls.call = original;
     }

@@ -64,6 +64,17 @@ const nonNegative = (value: number, name: string, where: string) => {
   return value;
 };
 
+/** A COUNT: Redis reads `0` and negative counts of XREADGROUP as "no limit", so they never get there. */
+const positive = (value: number, name: string, where: string) => {
+  if (!Number.isSafeInteger(value) || value < 1) throw new ConfigError(`${where}: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+};
+
+const consumerName = (value: string, where: string) => {
+  if (typeof value !== 'string' || value.length === 0) throw new ConfigError(`${where}: a consumer needs a non-empty name, got ${JSON.stringify(value)}`);
+  return value;
+};
+
 /**
  * A consumer group of a stream. Get one from {@link Stream.group}.
  *
@@ -158,8 +169,8 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
 
   /** @internal XREADGROUP without decoding. `conn` is a blocking connection when blocking. */
   async readRaw(options: Omit<GroupReadOptions, 'onInvalid' | 'onDeleted'>): Promise<RawGroupEntry[]> {
-    const args: (string | number)[] = ['GROUP', this.name, options.consumer];
-    if (options.count !== undefined) args.push('COUNT', options.count);
+    const args: (string | number)[] = ['GROUP', this.name, consumerName(options.consumer, this.where)];
+    if (options.count !== undefined) args.push('COUNT', positive(options.count, 'count', this.where));
     const block = !options.history && options.blockMs !== undefined;
     if (block) args.push('BLOCK', nonNegative(options.blockMs!, 'blockMs', this.where));
     if (options.noAck) args.push('NOACK');
@@ -229,8 +240,8 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
   async pendingEntries(options: PendingEntriesOptions = {}): Promise<PendingEntry[]> {
     const args: (string | number)[] = [this.stream.key, this.name];
     if (options.minIdleMs !== undefined) args.push('IDLE', nonNegative(options.minIdleMs, 'minIdleMs', this.where));
-    args.push(StreamId.bound(options.start ?? '-', 'start'), StreamId.bound(options.end ?? '+', 'end'), options.count ?? 100);
-    if (options.consumer !== undefined) args.push(options.consumer);
+    args.push(StreamId.bound(options.start ?? '-', 'start'), StreamId.bound(options.end ?? '+', 'end'), positive(options.count ?? 100, 'count', this.where));
+    if (options.consumer !== undefined) args.push(consumerName(options.consumer, this.where));
     const raw = (await this.command('XPENDING', () => this.redis.call('XPENDING', args))) as [string, string, number, number][];
     return raw.map(([id, consumer, idle, count]) => ({ id, consumer, idleMs: Number(idle), deliveryCount: Number(count) }));
   }
@@ -239,6 +250,7 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
   async claimRaw(consumer: string, minIdleMs: number, ids: readonly string[]): Promise<RawGroupEntry[]> {
     if (ids.length === 0) return [];
     const valid = ids.map((id) => StreamId.from(id));
+    consumerName(consumer, this.where);
     return this.command(
       'XCLAIM',
       () =>
@@ -262,7 +274,9 @@ export class ConsumerGroup<T = Record<string, string>, TInput = T> {
     minIdleMs: number,
     options: { start?: string; count?: number; maxCalls?: number } = {},
   ): Promise<{ entries: RawGroupEntry[]; deletedIds: string[]; cursor: string }> {
-    const want = options.count ?? 100;
+    const want = positive(options.count ?? 100, 'count', this.where);
+    consumerName(consumer, this.where);
+    nonNegative(minIdleMs, 'minIdleMs', this.where);
     let cursor = options.start === undefined ? '0-0' : StreamId.from(options.start);
     const entries: RawGroupEntry[] = [];
     const deletedIds: string[] = [];
