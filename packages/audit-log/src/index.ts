@@ -6,7 +6,7 @@
 export { AuditLog, createAuditLog } from './auditLog.js';
 export type { AuditLogOptions, ExportOptions, QueryOptions } from './auditLog.js';
 export { ERASED, recordInputSchema } from './schema.js';
-export type { AuditEntry, JsonValue, RecordInput, RecordResult, StoredEntry } from './schema.js';
+export type { AuditEntry, AuditFields, JsonValue, RecordInput, RecordResult, StoredEntry } from './schema.js';
 export type { Checkpoint, Signer, VerifyKeys } from './checkpoint.js';
 export type { PiiField, PiiOptions } from './pii.js';
 export type { ProblemKind, VerifyOptions, VerifyProblem, VerifyResult } from './verify.js';

@@ -27,8 +27,19 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** The value a PII field reads as once its subject was forgotten. */
 export const ERASED = '[erased]';
 
+/** Who did what to which resource, from where: the fields an entry shares with its stored form. */
+export interface AuditFields {
+  actor: string;
+  action: string;
+  resource: string;
+  outcome: string;
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
 /** One entry of the log, decoded (PII decrypted, or {@link ERASED} when its subject was forgotten). */
-export interface AuditEntry {
+export interface AuditEntry extends AuditFields {
   /** The stream id; its time part is when the entry was recorded. */
   id: string;
   /** Position in the chain, from 1. */
@@ -38,13 +49,6 @@ export interface AuditEntry {
   /** The previous entry's hash. */
   prev: string;
   time: Date;
-  actor: string;
-  action: string;
-  resource: string;
-  outcome: string;
-  ip?: string;
-  userAgent?: string;
-  requestId?: string;
   /** The details; a PII `details.<key>` reads as {@link ERASED} once erased (and so does the whole field when `details` itself is PII). */
   details?: Record<string, JsonValue>;
   /** The PII fields that read as {@link ERASED}. */
@@ -59,16 +63,9 @@ export interface RecordResult {
 }
 
 /** The fields of the canonical entry as stored (PII fields may be ciphertext strings). */
-export interface StoredEntry {
+export interface StoredEntry extends AuditFields {
   id: string;
   time: number;
-  actor: string;
-  action: string;
-  resource: string;
-  outcome: string;
-  ip?: string;
-  userAgent?: string;
-  requestId?: string;
   details?: Record<string, JsonValue>;
   /** The pseudonymous reference of the PII subject, when PII fields are encrypted. */
   subject?: string;
